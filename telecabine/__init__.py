@@ -1,0 +1,8 @@
+"""Telecabine: telemedicine cabin station and hub."""
+
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("telecabine")
+except PackageNotFoundError:  # running from a source tree without install
+    __version__ = "0.0.0+src"

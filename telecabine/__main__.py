@@ -1,0 +1,5 @@
+"""`python -m telecabine` runs the command line."""
+
+from telecabine.cli import main
+
+raise SystemExit(main())

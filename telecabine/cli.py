@@ -1,0 +1,105 @@
+"""Command line: ``telecabine <command>``.
+
+Each command imports its implementation lazily so ``telecabine --version`` stays instant and
+no module touches a device, the database or the network on import.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from telecabine import __version__
+
+
+def _has_display() -> bool:
+    """True when Qt can open a window (or was told to draw offscreen)."""
+    if os.environ.get("QT_QPA_PLATFORM"):
+        return True
+    if sys.platform.startswith("linux"):
+        return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+    return True
+
+
+NO_DISPLAY_HELP = (
+    "Aucun écran détecté (DISPLAY/WAYLAND_DISPLAY absents).\n"
+    "  - sur un serveur : xvfb-run -a telecabine {cmd}\n"
+    "  - sans fenêtre   : QT_QPA_PLATFORM=offscreen telecabine {cmd}\n"
+    "No display found. Run under `xvfb-run -a telecabine {cmd}` or set "
+    "QT_QPA_PLATFORM=offscreen."
+)
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    if not _has_display():
+        print(NO_DISPLAY_HELP.format(cmd="run"), file=sys.stderr)
+        return 2
+    from telecabine.app import run_station
+
+    return run_station(_settings(args), demo=False)
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    if not _has_display():
+        print(NO_DISPLAY_HELP.format(cmd="demo"), file=sys.stderr)
+        return 2
+    from telecabine.app import run_station
+
+    return run_station(_settings(args, simulated_devices=True), demo=True)
+
+
+def _settings(args: argparse.Namespace, **extra: object):
+    from telecabine.config import load_settings
+
+    return load_settings(data_dir=args.data_dir, **extra)
+
+
+# Commands other layers add: name -> (help, configure(parser), handler(args) -> exit code).
+# Kept as one table so `telecabine --help` lists everything in one place.
+Configure = Callable[[argparse.ArgumentParser], None]
+Handler = Callable[[argparse.Namespace], int]
+
+
+def _no_options(_: argparse.ArgumentParser) -> None:
+    return None
+
+
+COMMANDS: dict[str, tuple[str, Configure, Handler]] = {
+    "run": ("Démarrer la station / start the station", _no_options, _cmd_run),
+    "demo": (
+        "Démo : station + hub local + appareils simulés / demo: station + local hub + "
+        "simulated devices",
+        _no_options,
+        _cmd_demo,
+    ),
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full argument parser (exposed for tests and docs)."""
+    parser = argparse.ArgumentParser(prog="telecabine", description="Telecabine station and hub")
+    parser.add_argument("--version", action="version", version=f"telecabine {__version__}")
+    parser.add_argument(
+        "--data-dir", type=Path, default=None, help="Répertoire des données / data directory"
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, (help_text, configure, handler) in COMMANDS.items():
+        p = sub.add_parser(name, help=help_text)
+        p.add_argument("--data-dir", type=Path, default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+        configure(p)
+        p.set_defaults(handler=handler)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``telecabine`` console script."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler = getattr(args, "handler", None)
+    if handler is None:
+        parser.print_help()
+        return 0
+    return int(handler(args) or 0)

@@ -1,0 +1,82 @@
+"""One typed settings object for the station and the hub.
+
+Every option is documented once, here. Values come from (highest first): command-line flags
+that the CLI passes in, ``TELECABINE_<NAME>`` environment variables, a ``.env`` file in the
+working directory, then the defaults below (which work out of the box).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from platformdirs import user_data_dir
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+APP_NAME = "telecabine"
+
+
+def default_data_dir() -> Path:
+    """Per-user data directory (``~/.local/share/telecabine`` on Linux, AppData on Windows)."""
+    return Path(user_data_dir(APP_NAME, appauthor=False))
+
+
+class Settings(BaseSettings):
+    """Station and hub settings; ``TELECABINE_`` + upper-case field name overrides each one."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="TELECABINE_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        validate_default=True,
+    )
+
+    # --- general -------------------------------------------------------------------------
+    data_dir: Path = Field(
+        default_factory=default_data_dir,
+        description="Where the encrypted database, logs and printed documents live.",
+    )
+    language: Literal["fr", "en"] = Field(
+        default="fr", description="User interface language at start-up (switchable at run time)."
+    )
+    kiosk: bool = Field(
+        default=False, description="Full-screen kiosk mode (no window decorations)."
+    )
+    simulated_devices: bool = Field(
+        default=False,
+        description="Use the simulated twin of every device (demo mode and tests).",
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        default="INFO", description="Minimum level written to the log file."
+    )
+
+    # --- store ---------------------------------------------------------------------------
+    db_filename: str = Field(
+        default="telecabine.db", description="Database file name inside data_dir."
+    )
+
+    # --- hub connection (station side) -----------------------------------------------------
+    hub_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description="Base URL of the operator's hub (signaling, billing ingest).",
+    )
+    station_id: str = Field(
+        default="cabine-demo", description="Name of this cabin as registered on the hub."
+    )
+
+    @property
+    def db_path(self) -> Path:
+        """Absolute path of the station database file."""
+        return self.data_dir / self.db_filename
+
+    def ensure_dirs(self) -> None:
+        """Create the data directory (private to the user) if it does not exist."""
+        self.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build settings from the environment, with explicit overrides (e.g. CLI flags) on top."""
+    clean = {k: v for k, v in overrides.items() if v is not None}
+    return Settings(**clean)

@@ -1,0 +1,1 @@
+"""Telecabine devices layer (see shared/design/ARCHITECTURE.md)."""

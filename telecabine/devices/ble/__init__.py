@@ -1,0 +1,1 @@
+"""Telecabine devices/ble layer (see shared/design/ARCHITECTURE.md)."""

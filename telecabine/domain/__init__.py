@@ -1,0 +1,1 @@
+"""Telecabine domain layer (see shared/design/ARCHITECTURE.md)."""

@@ -1,0 +1,1 @@
+"""Telecabine hub layer (see shared/design/ARCHITECTURE.md)."""

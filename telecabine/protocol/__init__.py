@@ -1,0 +1,1 @@
+"""Telecabine protocol layer (see shared/design/ARCHITECTURE.md)."""

@@ -1,0 +1,1 @@
+"""Telecabine services layer (see shared/design/ARCHITECTURE.md)."""

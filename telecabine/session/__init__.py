@@ -1,0 +1,1 @@
+"""Telecabine session layer (see shared/design/ARCHITECTURE.md)."""

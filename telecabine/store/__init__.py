@@ -1,0 +1,1 @@
+"""Telecabine store layer (see shared/design/ARCHITECTURE.md)."""

@@ -1,0 +1,1 @@
+"""Telecabine sync layer (see shared/design/ARCHITECTURE.md)."""

@@ -1,0 +1,1 @@
+"""Telecabine ui layer (see shared/design/ARCHITECTURE.md)."""

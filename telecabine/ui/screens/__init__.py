@@ -1,0 +1,1 @@
+"""Telecabine ui/screens layer (see shared/design/ARCHITECTURE.md)."""

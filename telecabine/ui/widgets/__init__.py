@@ -1,0 +1,1 @@
+"""Telecabine ui/widgets layer (see shared/design/ARCHITECTURE.md)."""
