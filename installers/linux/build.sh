@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Builds the Linux packages of the station from the repository:
+#   dist/telecabine/                  PyInstaller one-folder build
+#   dist/telecabine_<ver>_<arch>.deb  Debian package (/opt/telecabine, desktop entry, icon,
+#                                     systemd user unit + XDG autostart for kiosk mode)
+# Usage: bash installers/linux/build.sh [--skip-pyinstaller]
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+cd "$ROOT"
+VERSION="$(uv run --frozen python -c 'import tomllib;print(tomllib.load(open("pyproject.toml","rb"))["project"]["version"])')"
+ARCH="$(dpkg --print-architecture)"
+DIST="$ROOT/dist"
+PKG="$ROOT/build/deb/telecabine_${VERSION}_${ARCH}"
+HERE="$ROOT/installers/linux"
+
+if [ "${1:-}" != "--skip-pyinstaller" ]; then
+  uv run --frozen pyinstaller --noconfirm --clean --log-level WARN \
+    --distpath "$DIST" --workpath "$ROOT/build/pyinstaller" installers/pyinstaller/telecabine.spec
+fi
+[ -x "$DIST/telecabine/telecabine" ] || { echo "build.sh: no PyInstaller build in $DIST/telecabine" >&2; exit 1; }
+
+rm -rf "$PKG"
+install -d "$PKG/DEBIAN" "$PKG/opt" "$PKG/usr/bin" "$PKG/usr/share/applications" \
+  "$PKG/usr/share/icons/hicolor/scalable/apps" "$PKG/usr/lib/systemd/user" \
+  "$PKG/etc/xdg/autostart" "$PKG/usr/share/doc/telecabine"
+cp -a "$DIST/telecabine" "$PKG/opt/telecabine"
+ln -s /opt/telecabine/telecabine "$PKG/usr/bin/telecabine"
+install -m 0644 "$HERE/telecabine.desktop" "$PKG/usr/share/applications/telecabine.desktop"
+install -m 0644 "$HERE/telecabine-kiosk.desktop" "$PKG/etc/xdg/autostart/telecabine-kiosk.desktop"
+install -m 0644 "$HERE/telecabine-kiosk.service" "$PKG/usr/lib/systemd/user/telecabine-kiosk.service"
+install -m 0644 "$HERE/telecabine-hub.service" "$PKG/usr/share/doc/telecabine/telecabine-hub.service.example"
+install -m 0644 "$ROOT/installers/telecabine.svg" "$PKG/usr/share/icons/hicolor/scalable/apps/telecabine.svg"
+printf 'Telecabine %s\nProprietary.\n' "$VERSION" > "$PKG/usr/share/doc/telecabine/copyright"
+
+INSTALLED_KB="$(du -sk --exclude=DEBIAN "$PKG" | cut -f1)"
+sed -e "s/@VERSION@/$VERSION/" -e "s/@ARCH@/$ARCH/" -e "s/@SIZE@/$INSTALLED_KB/" \
+  "$HERE/control.in" > "$PKG/DEBIAN/control"
+install -m 0644 "$HERE/conffiles" "$PKG/DEBIAN/conffiles"
+for s in postinst postrm; do install -m 0755 "$HERE/$s" "$PKG/DEBIAN/$s"; done
+
+mkdir -p "$DIST"
+OUT="$DIST/telecabine_${VERSION}_${ARCH}.deb"
+dpkg-deb --root-owner-group -Zxz --build "$PKG" "$OUT" >/dev/null
+echo "$OUT"
