@@ -1,0 +1,166 @@
+"""Billing ingest (stations) and export (operator): idempotent by ``Idempotency-Key``.
+
+First POST of a key stores the record (201); a replay with the same body returns the stored
+result (200); the same key with another body is a conflict (409). Concurrent replays race on
+the unique constraint of ``idempotency_key``: the loser reads the winner's row, never a 2nd row.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+from datetime import UTC, datetime
+from uuid import UUID
+
+from aiohttp import web
+from pydantic import ValidationError
+from sqlalchemy import insert, select
+from sqlalchemy.exc import IntegrityError
+
+from telecabine.hub.db import billing_records, stations
+from telecabine.hub.security import ADMIN, PRINCIPAL, STATION, json_error, requires
+from telecabine.hub.state import HUB
+from telecabine.protocol.billing import CSV_COLUMNS, BillingRecord, flatten
+
+
+def _field_errors(exc: ValidationError) -> list[dict]:
+    # No input values echoed back: they may hold patient data.
+    return [
+        {"loc": [str(p) for p in e["loc"]], "type": e["type"], "msg": e["msg"]}
+        for e in exc.errors(include_input=False, include_url=False)
+    ]
+
+
+def _unprocessable(errors: list[dict]) -> web.Response:
+    return json_error(422, "invalid", "Enregistrement invalide / invalid record", fields=errors)
+
+
+def _result(row) -> dict:
+    received = row.received_at
+    if received.tzinfo is None:
+        received = received.replace(tzinfo=UTC)
+    return {"record": json.loads(row.body), "received_at": received.isoformat()}
+
+
+@requires(STATION)
+async def ingest(request: web.Request) -> web.Response:
+    """``POST /api/v1/billing-records``: store one record idempotently."""
+    hub = request.app[HUB]
+    station = request[PRINCIPAL].station
+    key = request.headers.get("Idempotency-Key", "").strip()
+    try:
+        key_uuid = UUID(key)
+    except ValueError:
+        return _unprocessable(
+            [{"loc": ["header", "Idempotency-Key"], "type": "uuid", "msg": "UUID required"}]
+        )
+    try:
+        raw = await request.json()
+    except (ValueError, UnicodeDecodeError):
+        return _unprocessable([{"loc": ["body"], "type": "json", "msg": "JSON body required"}])
+    try:
+        record = BillingRecord.model_validate(raw)
+    except ValidationError as exc:
+        return _unprocessable(_field_errors(exc))
+    if record.record_uuid != key_uuid:
+        return _unprocessable(
+            [{"loc": ["body", "record_uuid"], "type": "mismatch", "msg": "must equal the key"}]
+        )
+    if record.station_id != station.name:
+        return json_error(
+            403, "wrong_station", "Cet enregistrement vient d'une autre station / wrong station"
+        )
+    body = record.canonical_json()
+    digest = hashlib.sha256(body.encode("utf-8")).hexdigest()
+    values = {
+        "idempotency_key": str(key_uuid),
+        "station_id": station.id,
+        "encounter_id": record.encounter_id,
+        "body_sha256": digest,
+        "body": body,
+        "received_at": datetime.now(UTC),
+    }
+    created = True
+    try:
+        async with hub.engine.begin() as conn:
+            await conn.execute(insert(billing_records).values(**values))
+    except IntegrityError:
+        created = False
+    async with hub.engine.connect() as conn:
+        row = (
+            await conn.execute(
+                select(billing_records).where(billing_records.c.idempotency_key == str(key_uuid))
+            )
+        ).one()
+    if row.body_sha256 != digest:
+        return json_error(
+            409,
+            "conflict",
+            "Même clé, contenu différent / same Idempotency-Key, different body",
+        )
+    return web.json_response(_result(row), status=201 if created else 200)
+
+
+def _since(request: web.Request) -> datetime | None:
+    raw = request.query.get("since")
+    if not raw:
+        return None
+    parsed = datetime.fromisoformat(raw.replace("Z", "+00:00").replace(" ", "+"))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+async def _rows(request: web.Request):
+    since = _since(request)
+    limit = max(1, min(int(request.query.get("limit", "1000")), 10_000))
+    query = (
+        select(billing_records, stations.c.name.label("station_name"))
+        .join(stations, stations.c.id == billing_records.c.station_id)
+        .order_by(billing_records.c.received_at, billing_records.c.id)
+        .limit(limit)
+    )
+    if since is not None:
+        query = query.where(billing_records.c.received_at > since)
+    async with request.app[HUB].engine.connect() as conn:
+        return (await conn.execute(query)).all()
+
+
+def _bad_query() -> web.Response:
+    return json_error(
+        422, "invalid_query", "Paramètre invalide (since=ISO 8601, limit) / invalid parameter"
+    )
+
+
+@requires(ADMIN)
+async def list_records(request: web.Request) -> web.Response:
+    """``GET /api/v1/billing-records?since=ISO&limit=N`` (operator): records received after."""
+    try:
+        rows = await _rows(request)
+    except ValueError:
+        return _bad_query()
+    items = [_result(r) for r in rows]
+    return web.json_response(
+        {"records": items, "next_since": items[-1]["received_at"] if items else None}
+    )
+
+
+@requires(ADMIN)
+async def export_csv(request: web.Request) -> web.Response:
+    """``GET /api/v1/billing-records.csv?since=ISO``: ``;``-separated, UTF-8 with BOM (Excel FR)."""
+    try:
+        rows = await _rows(request)
+    except ValueError:
+        return _bad_query()
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    writer.writerow(("received_at", *CSV_COLUMNS))
+    for row in rows:
+        result = _result(row)
+        writer.writerow((result["received_at"], *flatten(result["record"])))
+    return web.Response(
+        body=("\ufeff" + out.getvalue()).encode("utf-8"),
+        content_type="text/csv",
+        charset="utf-8",
+        headers={"Content-Disposition": 'attachment; filename="billing-records.csv"'},
+    )

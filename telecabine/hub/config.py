@@ -1,0 +1,81 @@
+"""Hub settings (``TELECABINE_HUB_<NAME>`` environment variables, or CLI flags on top).
+
+Secrets (TURN shared secret, admin token) come from the environment or from a file named by
+``*_file`` settings (e.g. a Docker/systemd secret), never from the repository.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from telecabine.config import default_data_dir
+
+
+class HubSettings(BaseSettings):
+    """Every hub option, documented once; defaults work for a local trial."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="TELECABINE_HUB_", env_file=".env", extra="ignore", validate_default=True
+    )
+
+    host: str = Field(default="127.0.0.1", description="Address to listen on.")
+    port: int = Field(default=8000, ge=0, le=65535, description="TCP port (0 = any free port).")
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy async URL: sqlite+aiosqlite:///path or postgresql+asyncpg://... "
+        "Default: hub.db in the data directory.",
+    )
+    data_dir: Path = Field(default_factory=default_data_dir, description="Default DB location.")
+    cert_file: Path | None = Field(default=None, description="TLS certificate (PEM) -> HTTPS.")
+    key_file: Path | None = Field(default=None, description="TLS private key (PEM).")
+
+    stun_urls: list[str] = Field(
+        default_factory=list, description='STUN servers, e.g. ["stun:turn.example.org:3478"].'
+    )
+    turn_urls: list[str] = Field(
+        default_factory=list,
+        description='coturn URLs, e.g. ["turn:turn.example.org:3478?transport=udp"].',
+    )
+    turn_secret: SecretStr | None = Field(
+        default=None, description="coturn static-auth-secret (REST API credentials)."
+    )
+    turn_secret_file: Path | None = Field(default=None, description="File holding turn_secret.")
+    turn_ttl_s: int = Field(default=3600, ge=60, description="Lifetime of TURN credentials.")
+
+    admin_token: SecretStr | None = Field(
+        default=None, description="Bearer token for the operator's billing export (scripts)."
+    )
+    admin_token_file: Path | None = Field(default=None, description="File holding admin_token.")
+
+    session_ttl_s: int = Field(default=12 * 3600, ge=60, description="Doctor session lifetime.")
+    login_max_failures: int = Field(default=5, ge=1, description="Failures before lock-out.")
+    login_window_s: int = Field(default=300, ge=1, description="Login rate-limit window.")
+    allowed_origins: list[str] = Field(
+        default_factory=list,
+        description="Extra browser origins allowed (behind a proxy); the hub's own is implied.",
+    )
+    max_body_bytes: int = Field(default=256 * 1024, description="Largest HTTP request body.")
+
+    def resolved_database_url(self) -> str:
+        """The database URL, defaulting to a SQLite file in the data directory."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{self.data_dir / 'hub.db'}"
+
+    def secret(self, name: str) -> str | None:
+        """A secret from its env setting or its ``*_file`` setting (file content, stripped)."""
+        value: SecretStr | None = getattr(self, name)
+        if value is not None:
+            return value.get_secret_value()
+        path: Path | None = getattr(self, f"{name}_file")
+        if path is not None:
+            return path.read_text(encoding="utf-8").strip()
+        return None
+
+    @property
+    def tls(self) -> bool:
+        """True when the hub serves HTTPS."""
+        return self.cert_file is not None and self.key_file is not None

@@ -1,0 +1,126 @@
+"""Hub application factory and embedding helpers (tests, ``telecabine hub``, ``demo``).
+
+``create_app(settings)`` builds the aiohttp application; the database is migrated on start-up.
+``start_hub(settings)`` runs it on host/port and returns the bound port and a stop coroutine.
+"""
+
+from __future__ import annotations
+
+import ssl
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from aiohttp import WSCloseCode, web
+
+from telecabine.hub import accounts, billing_api, documents, pages, signaling_ws
+from telecabine.hub.config import HubSettings
+from telecabine.hub.db import create_engine, migrate
+from telecabine.hub.security import (
+    PUBLIC,
+    LoginRateLimiter,
+    auth_middleware,
+    headers_middleware,
+    requires,
+    style_hash,
+)
+from telecabine.hub.state import HUB, HubState
+
+create_doctor = accounts.create_doctor
+register_station = accounts.register_station
+AccountError = accounts.AccountError
+
+__all__ = [
+    "AccountError",
+    "RunningHub",
+    "create_app",
+    "create_doctor",
+    "register_station",
+    "start_hub",
+]
+
+
+@requires(PUBLIC)
+async def healthz(request: web.Request) -> web.Response:
+    """Liveness and database check (the only route without authentication)."""
+    from sqlalchemy import text
+
+    async with request.app[HUB].engine.connect() as conn:
+        await conn.execute(text("SELECT 1"))
+    return web.json_response({"status": "ok"})
+
+
+async def _on_startup(app: web.Application) -> None:
+    await migrate(app[HUB].engine)
+
+
+async def _on_shutdown(app: web.Application) -> None:
+    for ws in app[HUB].connections.all_sockets():
+        await ws.close(code=WSCloseCode.GOING_AWAY, message=b"hub shutting down")
+
+
+async def _on_cleanup(app: web.Application) -> None:
+    await app[HUB].engine.dispose()
+
+
+def create_app(settings: HubSettings | None = None) -> web.Application:
+    """Build the hub application (routes, middlewares, state); nothing runs until started."""
+    settings = settings or HubSettings()
+    state = HubState(
+        settings=settings,
+        engine=create_engine(settings.resolved_database_url()),
+        limiter=LoginRateLimiter(settings.login_max_failures, settings.login_window_s),
+        inline_style_hashes=[style_hash(pages.signin_css())],
+    )
+    app = web.Application(
+        middlewares=[headers_middleware, auth_middleware], client_max_size=settings.max_body_bytes
+    )
+    app[HUB] = state
+    r = app.router
+    r.add_get("/healthz", healthz)
+    r.add_get("/", pages.index)
+    r.add_post("/login", pages.login)
+    r.add_post("/logout", pages.logout)
+    r.add_get("/api/v1/me", pages.me)
+    r.add_get("/static/{name}", pages.static_file)
+    r.add_get("/api/v1/ice-servers", signaling_ws.ice_servers_route)
+    r.add_post("/api/v1/billing-records", billing_api.ingest)
+    r.add_get("/api/v1/billing-records", billing_api.list_records)
+    r.add_get("/api/v1/billing-records.csv", billing_api.export_csv)
+    r.add_post("/api/v1/documents/render", documents.render)
+    r.add_get("/ws/station", signaling_ws.station_ws)
+    r.add_get("/ws/doctor", signaling_ws.doctor_ws)
+    app.on_startup.append(_on_startup)
+    app.on_shutdown.append(_on_shutdown)
+    app.on_cleanup.append(_on_cleanup)
+    return app
+
+
+@dataclass
+class RunningHub:
+    """A hub serving on a port; ``await stop()`` shuts it down."""
+
+    app: web.Application
+    port: int
+    url: str
+    stop: Callable[[], Awaitable[None]]
+
+
+async def start_hub(
+    settings: HubSettings | None = None, host: str | None = None, port: int | None = None
+) -> RunningHub:
+    """Run the hub on host/port (port 0 = a free one) in the current loop."""
+    settings = settings or HubSettings()
+    host = host or settings.host
+    port = settings.port if port is None else port
+    app = create_app(settings)
+    runner = web.AppRunner(app, access_log=None, shutdown_timeout=2.0)
+    await runner.setup()
+    ssl_ctx = None
+    if settings.tls:
+        ssl_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        ssl_ctx.load_cert_chain(str(settings.cert_file), str(settings.key_file))
+    site = web.TCPSite(runner, host, port, ssl_context=ssl_ctx)
+    await site.start()
+    bound = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    scheme = "https" if ssl_ctx else "http"
+    return RunningHub(app=app, port=bound, url=f"{scheme}://{host}:{bound}", stop=runner.cleanup)

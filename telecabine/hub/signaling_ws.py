@@ -1,0 +1,233 @@
+"""Signaling WebSockets: ``/ws/station`` (Bearer token) and ``/ws/doctor`` (session + Origin).
+
+Each text frame is parsed with :mod:`telecabine.protocol.signaling`; anything malformed,
+unknown, oversized or out of place gets an ``error`` reply and the socket stays open. Frames
+over 1 MiB make aiohttp close the socket with code 1009 (message too big) and a reason.
+offer/answer/ice/hangup are relayed only between the station and the doctor of that encounter.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+from datetime import UTC, datetime
+
+from aiohttp import WSMsgType, web
+
+from telecabine.hub import waiting_room as room
+from telecabine.hub.security import DOCTOR, PRINCIPAL, STATION, json_error, origin_allowed, requires
+from telecabine.hub.state import HUB, HubState
+from telecabine.hub.turn import ice_servers
+from telecabine.protocol import signaling as sig
+from telecabine.protocol.envelope import ERR_BAD_JSON, ProtocolError
+
+log = logging.getLogger(__name__)
+WS_MAX_FRAME = 1024 * 1024
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+async def _send(ws: web.WebSocketResponse, msg) -> None:
+    if not ws.closed:
+        # The peer may vanish mid-send; its own handler cleans up.
+        with contextlib.suppress(ConnectionError, RuntimeError):
+            await ws.send_str(sig.encode(msg))
+
+
+async def _send_all(sockets, msg) -> None:
+    for ws in list(sockets or ()):
+        await _send(ws, msg)
+
+
+async def broadcast_room(hub: HubState) -> None:
+    """Push the queue to every doctor and the current position to every waiting station."""
+    entries = await room.queue(hub.engine, _now())
+    queue_msg = sig.Queue(entries=entries)
+    for group in list(hub.connections.doctors.values()):
+        await _send_all(group, queue_msg)
+    for encounter_id, (station_id, pos) in (await room.positions(hub.engine)).items():
+        await _send_all(
+            hub.connections.stations.get(station_id),
+            sig.Position(encounter_id=encounter_id, position=pos),
+        )
+
+
+@requires(STATION, DOCTOR)
+async def ice_servers_route(request: web.Request) -> web.Response:
+    """``GET /api/v1/ice-servers``: fresh STUN/TURN entries for the caller."""
+    principal = request[PRINCIPAL]
+    user = (
+        f"station-{principal.station.name}"
+        if principal.station
+        else f"doctor-{principal.doctor.id}"
+    )
+    servers = ice_servers(request.app[HUB].settings, user, time.time())
+    return web.json_response({"ice_servers": [s.model_dump(exclude_none=True) for s in servers]})
+
+
+async def _receive_loop(ws: web.WebSocketResponse, allowed, handle) -> None:
+    async for frame in ws:
+        if frame.type == WSMsgType.TEXT:
+            raw = frame.data
+        elif frame.type == WSMsgType.BINARY:
+            await _send(ws, sig.error_from(ProtocolError(ERR_BAD_JSON)))
+            continue
+        else:
+            break
+        try:
+            msg = sig.parse_message(raw, allowed)
+        except ProtocolError as exc:
+            await _send(ws, sig.error_from(exc))
+            continue
+        if isinstance(msg, sig.Ping):
+            await _send(ws, sig.Pong())
+            continue
+        if isinstance(msg, sig.Pong | sig.Error):
+            continue
+        try:
+            await handle(msg)
+        except room.RoomError as exc:
+            await _send(
+                ws,
+                sig.Error(
+                    code=exc.code,
+                    message=exc.message,
+                    ref_type=msg.type,
+                    encounter_id=getattr(msg, "encounter_id", None),
+                ),
+            )
+        except Exception:  # never let one message kill the socket or the hub
+            log.exception("signaling handler failed for a %s message", msg.type)
+            await _send(ws, sig.Error(code="internal", message="Erreur interne / internal error"))
+
+
+async def _relay(hub: HubState, msg, *, from_station: int | None, from_doctor: int | None):
+    ref = await room.get(hub.engine, msg.encounter_id)
+    if (
+        ref is None
+        or ref.status != room.TAKEN
+        or (from_station is not None and ref.station_id != from_station)
+        or (from_doctor is not None and ref.doctor_id != from_doctor)
+    ):
+        raise room.RoomError("not_in_room", "Pas dans cette consultation / not in this encounter")
+    if from_station is not None:
+        targets = hub.connections.doctors.get(ref.doctor_id or -1)
+    else:
+        targets = hub.connections.stations.get(ref.station_id)
+    if isinstance(msg, sig.Hangup):
+        await room.close(hub.engine, msg.encounter_id, room.ENDED, _now())
+    await _send_all(targets, msg)
+
+
+@requires(STATION)
+async def station_ws(request: web.Request) -> web.StreamResponse:
+    """The station's signaling socket."""
+    hub = request.app[HUB]
+    station = request[PRINCIPAL].station
+    ws = web.WebSocketResponse(heartbeat=30, max_msg_size=WS_MAX_FRAME)
+    await ws.prepare(request)
+    hub.connections.add(hub.connections.stations, station.id, ws)
+
+    async def handle(msg) -> None:
+        if isinstance(msg, sig.Announce):
+            async with hub.room_lock:
+                status = await room.announce(hub.engine, station.id, msg, _now())
+            if status == room.TAKEN:  # reconnect after the doctor joined: tell it again
+                ref = await room.get(hub.engine, msg.encounter_id)
+                await _send(
+                    ws, await _doctor_joined(hub, msg.encounter_id, ref.doctor_id, station.name)
+                )
+                return
+            pos = (await room.positions(hub.engine)).get(msg.encounter_id, (0, 1))[1]
+            await _send(ws, sig.Queued(encounter_id=msg.encounter_id, position=pos))
+            await broadcast_room(hub)
+        elif isinstance(msg, sig.Cancel):
+            ref = await room.get(hub.engine, msg.encounter_id)
+            if ref is None or ref.station_id != station.id:
+                raise room.RoomError("not_found", "Consultation inconnue / unknown encounter")
+            if await room.close(hub.engine, msg.encounter_id, room.CANCELLED, _now()):
+                if ref.doctor_id is not None:
+                    await _send_all(
+                        hub.connections.doctors.get(ref.doctor_id),
+                        sig.Cancelled(
+                            encounter_id=msg.encounter_id, by="station", reason=msg.reason
+                        ),
+                    )
+                await broadcast_room(hub)
+        else:
+            await _relay(hub, msg, from_station=station.id, from_doctor=None)
+
+    try:
+        await _receive_loop(ws, sig.STATION_TO_HUB, handle)
+    finally:
+        hub.connections.remove(hub.connections.stations, station.id, ws)
+        if station.id not in hub.connections.stations and await room.drop_station(
+            hub.engine, station.id, _now()
+        ):
+            await broadcast_room(hub)
+    return ws
+
+
+async def _doctor_joined(hub: HubState, encounter_id: str, doctor_id: int, station_name: str):
+    name, specialty = await room.doctor_public(hub.engine, doctor_id)
+    return sig.DoctorJoined(
+        encounter_id=encounter_id,
+        doctor=sig.DoctorPublic(name=name, specialty=specialty),
+        ice_servers=ice_servers(hub.settings, f"station-{station_name}", time.time()),
+    )
+
+
+@requires(DOCTOR)
+async def doctor_ws(request: web.Request) -> web.StreamResponse:
+    """The doctor console's signaling socket (Origin must be the hub's own)."""
+    if not origin_allowed(request):
+        return json_error(403, "bad_origin", "Origine refusée / origin refused")
+    hub = request.app[HUB]
+    doctor = request[PRINCIPAL].doctor
+    ws = web.WebSocketResponse(heartbeat=30, max_msg_size=WS_MAX_FRAME)
+    await ws.prepare(request)
+    hub.connections.add(hub.connections.doctors, doctor.id, ws)
+    await _send(ws, sig.Queue(entries=await room.queue(hub.engine, _now())))
+
+    async def handle(msg) -> None:
+        if isinstance(msg, sig.Take):
+            station_id = await room.take(hub.engine, msg.encounter_id, doctor.id, _now())
+            servers = ice_servers(hub.settings, f"doctor-{doctor.id}", time.time())
+            await _send_all(
+                hub.connections.doctors.get(doctor.id),
+                sig.Taken(encounter_id=msg.encounter_id, ice_servers=servers),
+            )
+            from telecabine.hub.db import stations
+
+            async with hub.engine.connect() as conn:
+                name = (
+                    (await conn.execute(stations.select().where(stations.c.id == station_id)))
+                    .one()
+                    .name
+                )
+            await _send_all(
+                hub.connections.stations.get(station_id),
+                await _doctor_joined(hub, msg.encounter_id, doctor.id, name),
+            )
+            await broadcast_room(hub)
+        elif isinstance(msg, sig.Cancel):
+            ref = await room.get(hub.engine, msg.encounter_id)
+            if ref is None or ref.doctor_id != doctor.id:
+                raise room.RoomError("not_in_room", "Pas dans cette consultation / not yours")
+            if await room.close(hub.engine, msg.encounter_id, room.CANCELLED, _now()):
+                await _send_all(
+                    hub.connections.stations.get(ref.station_id),
+                    sig.Cancelled(encounter_id=msg.encounter_id, by="doctor", reason=msg.reason),
+                )
+                await broadcast_room(hub)
+        else:
+            await _relay(hub, msg, from_station=None, from_doctor=doctor.id)
+
+    try:
+        await _receive_loop(ws, sig.DOCTOR_TO_HUB, handle)
+    finally:
+        hub.connections.remove(hub.connections.doctors, doctor.id, ws)
+    return ws
