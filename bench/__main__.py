@@ -33,8 +33,11 @@ def main(argv: list[str] | None = None) -> int:
     """Run the named benchmarks (all by default); exit 1 if any failed to produce a result."""
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="short runs, to check nothing rots")
-    parser.add_argument("names", nargs="*", choices=[*BENCHMARKS, []], metavar="NAME")
+    parser.add_argument("names", nargs="*", metavar="NAME", help=", ".join(BENCHMARKS))
     args = parser.parse_args(argv)
+    unknown = sorted(set(args.names) - set(BENCHMARKS))
+    if unknown:
+        parser.error(f"unknown benchmark(s): {', '.join(unknown)}; known: {', '.join(BENCHMARKS)}")
     failed = []
     for name in args.names or BENCHMARKS:
         started = time.monotonic()
