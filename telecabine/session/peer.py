@@ -1,0 +1,190 @@
+"""One aiortc ``RTCPeerConnection`` for one attempt at connecting an encounter.
+
+The station always offers (contract: signaling). aiortc gathers every candidate before
+``setLocalDescription`` returns, so the offer SDP is complete and no trickle is needed.
+aiortc cannot restart ICE in place, so a reconnection builds a new :class:`StationPeer` around
+the *same* long-lived tracks (see :mod:`telecabine.session.call`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiortc import (
+    RTCConfiguration,
+    RTCDataChannel,
+    RTCIceServer,
+    RTCPeerConnection,
+    RTCSessionDescription,
+)
+from aiortc.codecs import vpx
+
+from telecabine.protocol import datachannel as dc
+from telecabine.protocol.envelope import ProtocolError
+from telecabine.session.media_in import AudioPlayer, RemoteVideo, pump
+from telecabine.session.quality import Sample
+from telecabine.session.tracks import MixedAudioTrack, SwitchableVideoTrack
+
+log = logging.getLogger(__name__)
+
+# aiortc starts VP8 at 500 kbps and caps it at 1.5 Mbps, which makes 720p soft (SPIKES.md).
+# Chromium's REMB then moves ``target_bitrate`` inside [MIN, MAX]; these are module globals
+# read at every clamp, so raising them here is how aiortc lets us tune it (issue #980).
+VP8_START_BPS = 1_500_000
+VP8_MIN_BPS = 300_000
+VP8_MAX_BPS = 3_000_000
+
+
+def tune_vp8(start: int = VP8_START_BPS, low: int = VP8_MIN_BPS, high: int = VP8_MAX_BPS) -> None:
+    """Set aiortc's VP8 start bitrate and the range bandwidth estimation may move it in."""
+    vpx.DEFAULT_BITRATE = start
+    vpx.MIN_BITRATE = low
+    vpx.MAX_BITRATE = high
+
+
+MessageHandler = Callable[[Any], Awaitable[None] | None]
+
+
+class StationPeer:
+    """The station side of one WebRTC connection: tracks out, media in, data channel."""
+
+    def __init__(
+        self,
+        ice_servers: list[dict[str, Any]],
+        video: SwitchableVideoTrack,
+        audio: MixedAudioTrack,
+        remote_video: RemoteVideo,
+        player: AudioPlayer,
+        on_message: MessageHandler,
+    ) -> None:
+        servers = [
+            RTCIceServer(urls=s["urls"], username=s.get("username"), credential=s.get("credential"))
+            for s in ice_servers
+        ]
+        self.pc = RTCPeerConnection(RTCConfiguration(iceServers=servers or None))
+        self.pc.addTrack(audio)
+        self.pc.addTrack(video)
+        self.remote_video = remote_video
+        self.player = player
+        self.on_message = on_message
+        self.channel: RTCDataChannel = self.pc.createDataChannel(dc.CHANNEL_LABEL, ordered=True)
+        self.channel_open = asyncio.Event()
+        self.connected = asyncio.Event()
+        self.failed = asyncio.Event()
+        self.last_inbound = time.monotonic()
+        self._tasks: set[asyncio.Task] = set()
+        self._prev_bytes: tuple[float, int] | None = None
+        self.channel.on("open", self.channel_open.set)
+        self.channel.on("message", self._on_channel_message)
+        self.pc.on("track", self._on_track)
+        self.pc.on("connectionstatechange", self._on_state)
+
+    # --- negotiation ---------------------------------------------------------------------------
+
+    async def make_offer(self) -> str:
+        """Create the (complete, non-trickle) SDP offer."""
+        await self.pc.setLocalDescription(await self.pc.createOffer())
+        return self.pc.localDescription.sdp
+
+    async def accept_answer(self, sdp: str) -> None:
+        """Apply the doctor's answer."""
+        await self.pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="answer"))
+
+    async def add_ice(self, candidate: str, sdp_mid: str | None, index: int | None) -> None:
+        """Add a trickled remote candidate (browsers may trickle even when we do not)."""
+        from aiortc.sdp import candidate_from_sdp
+
+        if not candidate:
+            return
+        text = candidate.split(":", 1)[1] if candidate.startswith("candidate:") else candidate
+        try:
+            cand = candidate_from_sdp(text)
+        except (ValueError, IndexError):
+            return
+        cand.sdpMid = sdp_mid
+        cand.sdpMLineIndex = index
+        with contextlib.suppress(Exception):  # a late candidate for a closed pc is harmless
+            await self.pc.addIceCandidate(cand)
+
+    # --- events ------------------------------------------------------------------------------
+
+    def _on_state(self) -> None:
+        state = self.pc.connectionState
+        log.info("peer connection %s", state)
+        if state == "connected":
+            self.last_inbound = time.monotonic()
+            self.connected.set()
+        elif state in ("failed", "closed"):
+            self.failed.set()
+
+    def _on_track(self, track) -> None:
+        sink = self._video_frame if track.kind == "video" else self._audio_frame
+        task = asyncio.ensure_future(pump(track, sink))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _video_frame(self, frame) -> None:
+        self.last_inbound = time.monotonic()
+        self.remote_video.push(frame)
+
+    def _audio_frame(self, frame) -> None:
+        self.last_inbound = time.monotonic()
+        self.player.push(frame)
+
+    def _on_channel_message(self, raw: str | bytes) -> None:
+        self.last_inbound = time.monotonic()
+        try:
+            msg = dc.parse(raw, dc.DOCTOR_TO_STATION)
+        except ProtocolError as exc:
+            self.send(dc.error_from(exc))
+            return
+        result = self.on_message(msg)
+        if asyncio.iscoroutine(result):
+            task = asyncio.ensure_future(result)
+            self._tasks.add(task)
+            task.add_done_callback(self._report)
+
+    def _report(self, task: asyncio.Task) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("data-channel handler failed", exc_info=task.exception())
+
+    # --- outgoing ----------------------------------------------------------------------------
+
+    def send(self, message) -> bool:
+        """Send a data-channel message if the channel is open; False otherwise."""
+        if self.channel.readyState != "open":
+            return False
+        self.channel.send(dc.encode(message))
+        return True
+
+    async def sample(self) -> Sample:
+        """RTT, loss and outgoing video bitrate since the previous call (from getStats)."""
+        report = await self.pc.getStats()
+        rtt = loss = None
+        sent = None
+        for stat in report.values():
+            if stat.type == "remote-inbound-rtp" and stat.kind == "video":
+                rtt, loss = stat.roundTripTime, stat.fractionLost
+            elif stat.type == "outbound-rtp" and stat.kind == "video":
+                sent = stat.bytesSent
+        bitrate = None
+        now = time.monotonic()
+        if sent is not None:
+            if self._prev_bytes is not None and now > self._prev_bytes[0]:
+                bitrate = 8 * (sent - self._prev_bytes[1]) / (now - self._prev_bytes[0])
+            self._prev_bytes = (now, sent)
+        return Sample(rtt_s=rtt, loss=loss, bitrate_bps=bitrate)
+
+    async def close(self) -> None:
+        """Close the connection (tracks are kept: they outlive one attempt)."""
+        for task in list(self._tasks):
+            task.cancel()
+        # RTCRtpSender.stop() cancels its loop but does not stop the track, so the next attempt
+        # reuses the same sources (no camera reopened, no black gap).
+        await self.pc.close()

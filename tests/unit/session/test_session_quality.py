@@ -1,0 +1,28 @@
+"""Connection quality words and sustained-poor detection."""
+
+from __future__ import annotations
+
+from telecabine.session.quality import QualityTracker, Sample, classify, describe
+
+
+def test_levels_from_rtt_loss_bitrate():
+    assert classify(Sample(0.05, 0.0, 2_000_000)) == "good"
+    assert classify(Sample(0.4, 0.0, 2_000_000)) == "fair"
+    assert classify(Sample(0.05, 0.10, 2_000_000)) == "poor"
+    assert classify(Sample(0.05, 0.0, 5_000)) == "none"
+    assert classify(Sample(None, None, None)) == "good"
+
+
+def test_words_are_french_first_and_plain():
+    assert describe("poor").startswith("Mauvaise connexion")
+    assert describe("good", "en") == "Good connection"
+
+
+def test_poor_quality_reported_once_after_sustained_period():
+    t = QualityTracker(sustained_s=10)
+    bad = Sample(1.0, 0.2, 50_000)
+    assert [t.update(bad, float(s)) for s in range(0, 12, 2)] == [False] * 5 + [True]
+    assert t.update(bad, 14.0) is False  # same episode: once
+    assert t.update(Sample(0.05, 0.0, 2e6), 16.0) is False
+    assert t.level == "good"
+    assert t.update(bad, 17.0) is False  # a new episode starts counting again
