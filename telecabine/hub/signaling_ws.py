@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from aiohttp import WSMsgType, web
 
 from telecabine.hub import waiting_room as room
+from telecabine.hub.db import stations
 from telecabine.hub.security import DOCTOR, PRINCIPAL, STATION, json_error, origin_allowed, requires
 from telecabine.hub.state import HUB, HubState
 from telecabine.hub.turn import ice_servers
@@ -48,7 +49,13 @@ async def broadcast_room(hub: HubState) -> None:
     queue_msg = sig.Queue(entries=entries)
     for group in list(hub.connections.doctors.values()):
         await _send_all(group, queue_msg)
-    for encounter_id, (station_id, pos) in (await room.positions(hub.engine)).items():
+    current = await room.positions(hub.engine)
+    for gone in set(hub.positions_sent) - set(current):
+        del hub.positions_sent[gone]
+    for encounter_id, (station_id, pos) in current.items():
+        if hub.positions_sent.get(encounter_id) == pos:
+            continue
+        hub.positions_sent[encounter_id] = pos
         await _send_all(
             hub.connections.stations.get(station_id),
             sig.Position(encounter_id=encounter_id, position=pos),
@@ -142,6 +149,7 @@ async def station_ws(request: web.Request) -> web.StreamResponse:
                 )
                 return
             pos = (await room.positions(hub.engine)).get(msg.encounter_id, (0, 1))[1]
+            hub.positions_sent[msg.encounter_id] = pos
             await _send(ws, sig.Queued(encounter_id=msg.encounter_id, position=pos))
             await broadcast_room(hub)
         elif isinstance(msg, sig.Cancel):
@@ -200,8 +208,6 @@ async def doctor_ws(request: web.Request) -> web.StreamResponse:
                 hub.connections.doctors.get(doctor.id),
                 sig.Taken(encounter_id=msg.encounter_id, ice_servers=servers),
             )
-            from telecabine.hub.db import stations
-
             async with hub.engine.connect() as conn:
                 name = (
                     (await conn.execute(stations.select().where(stations.c.id == station_id)))

@@ -50,6 +50,8 @@ class HubState:
     limiter: LoginRateLimiter
     connections: Connections = field(default_factory=Connections)
     inline_style_hashes: list[str] = field(default_factory=list)
+    # Last position told to each waiting station, so ``position`` is sent only on change.
+    positions_sent: dict[str, int] = field(default_factory=dict)
     # Serialises waiting-room writes in this process (the DB's conditional UPDATE is what
     # makes "take" atomic across processes; the lock keeps queue pushes in order).
     room_lock: asyncio.Lock = field(default_factory=asyncio.Lock)

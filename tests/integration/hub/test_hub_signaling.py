@@ -1,0 +1,204 @@
+"""Waiting room and signaling relay over real WebSockets on loopback."""
+
+from __future__ import annotations
+
+import asyncio
+
+from hub_testlib import client
+from sqlalchemy import select
+
+from telecabine.hub.accounts import register_station
+from telecabine.hub.db import encounters
+
+
+def announce(eid: str, **over) -> dict:
+    msg = {
+        "v": 1,
+        "type": "announce",
+        "encounter_id": eid,
+        "reason": "Toux depuis 3 jours",
+        "age_band": "40-64",
+        "flagged_vitals": ["8310-5"],
+        "cabin": "Pharmacie du Centre",
+    }
+    msg.update(over)
+    return msg
+
+
+async def recv_type(ws, wanted: str, timeout: float = 5.0) -> dict:
+    """Next message of a given type (skipping others, e.g. queue/position pushes)."""
+
+    async def loop():
+        while True:
+            msg = await ws.receive_json()
+            if msg["type"] == wanted:
+                return msg
+
+    return await asyncio.wait_for(loop(), timeout)
+
+
+async def station_ws(env, s, token=None):
+    return await s.ws_connect(
+        env.ws_url + "/ws/station",
+        headers={"Authorization": f"Bearer {token or env.station_token}"},
+    )
+
+
+async def doctor_ws(env, s, username: str, name: str = "Dr Lefèvre"):
+    await env.doctor(username, name=name)
+    await env.login(s, username)
+    return await s.ws_connect(env.ws_url + "/ws/doctor", origin=env.url)
+
+
+async def test_announce_queue_take_offer_answer_hangup(hub_env):
+    async with client() as ss, client() as ds:
+        st = await station_ws(hub_env, ss)
+        doc = await doctor_ws(hub_env, ds, "dr.a")
+        assert (await recv_type(doc, "queue"))["entries"] == []
+        await st.send_json(announce("enc-1"))
+        queued = await recv_type(st, "queued")
+        assert queued["position"] == 1
+        entries = (await recv_type(doc, "queue"))["entries"]
+        assert len(entries) == 1
+        entry = entries[0]
+        # Only what the doctor needs to choose: no name, no NIR.
+        assert set(entry) == {
+            "encounter_id", "reason", "age_band", "flagged_vitals", "cabin",
+            "waiting_since", "waited_s",
+        }  # fmt: skip
+        await doc.send_json({"v": 1, "type": "take", "encounter_id": "enc-1"})
+        taken = await recv_type(doc, "taken")
+        assert any(i.get("credential") for i in taken["ice_servers"])
+        joined = await recv_type(st, "doctor_joined")
+        assert joined["doctor"] == {"name": "Dr Lefèvre", "specialty": "Médecine générale"}
+        assert joined["ice_servers"][1]["username"].endswith(":station-cabine-1")
+        assert (await recv_type(doc, "queue"))["entries"] == []
+
+        await st.send_json({"v": 1, "type": "offer", "encounter_id": "enc-1", "sdp": "v=0 offer"})
+        assert (await recv_type(doc, "offer"))["sdp"] == "v=0 offer"
+        await doc.send_json({"v": 1, "type": "answer", "encounter_id": "enc-1", "sdp": "v=0 ans"})
+        assert (await recv_type(st, "answer"))["sdp"] == "v=0 ans"
+        ice = {"v": 1, "type": "ice", "encounter_id": "enc-1", "candidate": "candidate:1 1 udp",
+               "sdpMid": "0", "sdpMLineIndex": 0}  # fmt: skip
+        await doc.send_json(ice)
+        assert (await recv_type(st, "ice"))["candidate"] == "candidate:1 1 udp"
+        await st.send_json({"v": 1, "type": "hangup", "encounter_id": "enc-1", "reason": "fin"})
+        assert (await recv_type(doc, "hangup"))["reason"] == "fin"
+        # After hangup the room is closed: nothing more is relayed.
+        await doc.send_json({"v": 1, "type": "answer", "encounter_id": "enc-1", "sdp": "late"})
+        assert (await recv_type(doc, "error"))["code"] == "not_in_room"
+        await st.close()
+        await doc.close()
+
+
+async def test_two_doctors_race_one_wins(hub_env):
+    async with client() as ss, client() as d1s, client() as d2s:
+        st = await station_ws(hub_env, ss)
+        d1 = await doctor_ws(hub_env, d1s, "dr.one", "Dr Un")
+        d2 = await doctor_ws(hub_env, d2s, "dr.two", "Dr Deux")
+        await st.send_json(announce("enc-race"))
+        await recv_type(st, "queued")
+        await recv_type(d1, "queue")
+        take = {"v": 1, "type": "take", "encounter_id": "enc-race"}
+        await asyncio.gather(d1.send_json(take), d2.send_json(take))
+
+        async def outcome(ws):
+            while True:
+                msg = await asyncio.wait_for(ws.receive_json(), 5)
+                if msg["type"] == "taken" or (msg["type"] == "error" and msg["code"]):
+                    return msg
+
+        results = await asyncio.gather(outcome(d1), outcome(d2))
+        kinds = sorted(r["type"] for r in results)
+        assert kinds == ["error", "taken"]
+        loser = next(r for r in results if r["type"] == "error")
+        assert loser["code"] == "already_taken" and loser["encounter_id"] == "enc-race"
+        joined = await recv_type(st, "doctor_joined")
+        winner = "Dr Un" if results[0]["type"] == "taken" else "Dr Deux"
+        assert joined["doctor"]["name"] == winner
+        # The loser cannot inject SDP into the winner's room.
+        loser_ws = d2 if results[0]["type"] == "taken" else d1
+        await loser_ws.send_json({"v": 1, "type": "answer", "encounter_id": "enc-race", "sdp": "x"})
+        assert (await recv_type(loser_ws, "error"))["code"] == "not_in_room"
+        for ws in (st, d1, d2):
+            await ws.close()
+
+
+async def test_positions_and_cancel_from_both_sides(hub_env):
+    token2 = await register_station(hub_env.engine, "cabine-2")
+    async with client() as s1, client() as s2, client() as ds:
+        st1 = await station_ws(hub_env, s1)
+        st2 = await station_ws(hub_env, s2, token2)
+        doc = await doctor_ws(hub_env, ds, "dr.c")
+        await st1.send_json(announce("enc-a"))
+        assert (await recv_type(st1, "queued"))["position"] == 1
+        await st2.send_json(announce("enc-b", cabin="EHPAD Les Tilleuls"))
+        assert (await recv_type(st2, "queued"))["position"] == 2
+        # Station 1 cancels: station 2 moves up.
+        await st1.send_json({"v": 1, "type": "cancel", "encounter_id": "enc-a", "reason": "parti"})
+        pos = await recv_type(st2, "position")
+        assert pos == {"v": 1, "type": "position", "encounter_id": "enc-b", "position": 1}
+        # A station cannot cancel another station's encounter.
+        await st1.send_json({"v": 1, "type": "cancel", "encounter_id": "enc-b"})
+        assert (await recv_type(st1, "error"))["code"] == "not_found"
+        # The doctor takes then cancels: the station is told who cancelled.
+        await doc.send_json({"v": 1, "type": "take", "encounter_id": "enc-b"})
+        await recv_type(doc, "taken")
+        await recv_type(st2, "doctor_joined")
+        await doc.send_json(
+            {"v": 1, "type": "cancel", "encounter_id": "enc-b", "reason": "urgence"}
+        )
+        cancelled = await recv_type(st2, "cancelled")
+        assert cancelled["by"] == "doctor" and cancelled["reason"] == "urgence"
+        # Station-side cancel during a call reaches the doctor.
+        await st1.send_json(announce("enc-c"))
+        await recv_type(st1, "queued")
+        await doc.send_json({"v": 1, "type": "take", "encounter_id": "enc-c"})
+        await recv_type(doc, "taken")
+        await st1.send_json(
+            {"v": 1, "type": "cancel", "encounter_id": "enc-c", "reason": "malaise"}
+        )
+        assert (await recv_type(doc, "cancelled"))["by"] == "station"
+        for ws in (st1, st2, doc):
+            await ws.close()
+
+
+async def test_station_disconnect_drops_then_requeues_in_place(hub_env):
+    async with client() as ss, client() as ds:
+        doc = await doctor_ws(hub_env, ds, "dr.d")
+        assert (await recv_type(doc, "queue"))["entries"] == []
+        st = await station_ws(hub_env, ss)
+        await st.send_json(announce("enc-x"))
+        await recv_type(st, "queued")
+        first = (await recv_type(doc, "queue"))["entries"][0]
+        await st.close()
+        assert (await recv_type(doc, "queue"))["entries"] == []
+        st = await station_ws(hub_env, ss)
+        await st.send_json(announce("enc-x"))
+        await recv_type(st, "queued")
+        again = (await recv_type(doc, "queue"))["entries"][0]
+        assert again["waiting_since"] == first["waiting_since"]
+        await st.close()
+        assert (await recv_type(doc, "queue"))["entries"] == []
+        await doc.close()
+    async with hub_env.engine.connect() as conn:
+        status = (await conn.execute(select(encounters.c.status))).scalar()
+    assert status == "dropped"
+
+
+async def test_malformed_messages_get_errors_and_socket_survives(hub_env):
+    async with client() as ss:
+        st = await station_ws(hub_env, ss)
+        await st.send_str("{nope")
+        assert (await recv_type(st, "error"))["code"] == "bad_json"
+        await st.send_json({"v": 1, "type": "take", "encounter_id": "x"})
+        assert (await recv_type(st, "error"))["code"] == "not_allowed"
+        await st.send_str('{"v":1,"type":"announce","encounter_id":"' + "x" * 70_000 + '"}')
+        assert (await recv_type(st, "error"))["code"] == "too_large"
+        await st.send_bytes(b"\x00\x01")
+        assert (await recv_type(st, "error"))["code"] == "bad_json"
+        await st.send_json({"v": 1, "type": "offer", "encounter_id": "nobody", "sdp": "x"})
+        assert (await recv_type(st, "error"))["code"] == "not_in_room"
+        await st.send_json({"v": 1, "type": "ping"})
+        assert (await recv_type(st, "pong"))["v"] == 1
+        await st.close()
