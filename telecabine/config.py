@@ -56,6 +56,16 @@ class Settings(BaseSettings):
     db_filename: str = Field(
         default="telecabine.db", description="Database file name inside data_dir."
     )
+    insecure_file_keyring: bool = Field(
+        default=False,
+        description="When no OS keyring exists, keep the DB key in a plaintext file "
+        "(INSECURE-dev-keyring.json in data_dir). Tests and demos only; the station warns.",
+    )
+    retention_days: int = Field(
+        default=30,
+        ge=1,
+        description="Synced encounters older than this are purged locally (unsynced: never).",
+    )
 
     # --- hub connection (station side) -----------------------------------------------------
     hub_url: str = Field(

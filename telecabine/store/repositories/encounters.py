@@ -1,0 +1,291 @@
+"""Encounters: lifecycle state, crash-safe intake draft, search, closing with billing.
+
+The legal transitions live in ``telecabine.domain`` (the encounter state machine); this
+repository stores the state the service decided on, and refuses values outside
+``ENCOUNTER_STATES`` or a change from an unexpected state (``expected_from``: lost update guard).
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import or_
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col, select
+
+from telecabine.store.clock import utc_now
+from telecabine.store.errors import IntegrityProblem, not_found
+from telecabine.store.repositories.audit import append_in
+from telecabine.store.repositories.records import EncounterRecordsMixin
+from telecabine.store.search_keys import (
+    day_bounds,
+    looks_like_nir_prefix,
+    name_key,
+    normalise_nir,
+    parse_search_date,
+    prefix_upper_bound,
+)
+from telecabine.store.tables import (
+    ENCOUNTER_STATES,
+    BillingRecordRow,
+    Encounter,
+    OutboxEntry,
+    Patient,
+)
+
+if TYPE_CHECKING:
+    from telecabine.store.engine import Store
+
+RESUMABLE_STATES = ("created", "identified", "consented", "measuring", "in_call", "wrap_up")
+TERMINAL_STATES = ("closed", "abandoned")
+
+
+@dataclass(frozen=True)
+class Draft:
+    """The in-progress intake of an encounter: last step reached and the form data."""
+
+    encounter_id: str
+    step: str | None
+    data: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class EncounterSummary:
+    """One search hit: the encounter and the identity shown in a result list."""
+
+    encounter_id: str
+    state: str
+    created_at: datetime
+    patient_id: int | None
+    birth_name: str | None
+    first_names: str | None
+    birth_date: date | None
+
+
+class EncounterRepository(EncounterRecordsMixin):
+    """The only way to read or write encounters and what hangs off them."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    # --- lifecycle -------------------------------------------------------------------------
+    def create(
+        self,
+        station_id: str,
+        staff_id: int | None = None,
+        now: datetime | None = None,
+        encounter_id: str | None = None,
+    ) -> Encounter:
+        """A new encounter in state ``created`` (uuid4 id unless given)."""
+        ts = utc_now(now)
+        enc = Encounter(
+            id=encounter_id or str(uuid.uuid4()),
+            state="created",
+            station_id=station_id,
+            staff_id=staff_id,
+            created_at=ts,
+            updated_at=ts,
+        )
+        with self._store.write() as session:
+            session.add(enc)
+        return enc
+
+    def get(self, encounter_id: str) -> Encounter:
+        """The encounter or ``NotFoundError``."""
+        with self._store.read() as session:
+            enc = session.get(Encounter, encounter_id)
+        if enc is None:
+            raise not_found("encounter", encounter_id)
+        return enc
+
+    def set_state(
+        self,
+        encounter_id: str,
+        state: str,
+        now: datetime | None = None,
+        *,
+        abandon_reason: str | None = None,
+        expected_from: str | None = None,
+    ) -> Encounter:
+        """Store a new state (``abandoned`` needs a reason; terminal states set ``closed_at``)."""
+        state = str(getattr(state, "value", state))
+        if state not in ENCOUNTER_STATES:
+            raise ValueError(f"unknown encounter state {state!r}")
+        if state == "abandoned" and not abandon_reason:
+            raise IntegrityProblem(
+                "Indiquez la raison de l'abandon.", "Give the reason for abandoning."
+            )
+        ts = utc_now(now)
+        with self._store.write() as session:
+            enc = session.get(Encounter, encounter_id)
+            if enc is None:
+                raise not_found("encounter", encounter_id)
+            if expected_from is not None and enc.state != str(
+                getattr(expected_from, "value", expected_from)
+            ):
+                raise IntegrityProblem(
+                    f"La consultation a changé d'état entre-temps ({enc.state}).",
+                    f"The encounter changed state meanwhile ({enc.state}).",
+                )
+            enc.state = state
+            enc.abandon_reason = abandon_reason if state == "abandoned" else enc.abandon_reason
+            enc.updated_at = ts
+            if state in TERMINAL_STATES:
+                enc.closed_at = ts
+            session.add(enc)
+        return enc
+
+    def attach_patient(
+        self, encounter_id: str, patient_id: int, now: datetime | None = None
+    ) -> Encounter:
+        """Link the identified patient to the encounter."""
+        with self._store.write() as session:
+            enc = session.get(Encounter, encounter_id)
+            if enc is None:
+                raise not_found("encounter", encounter_id)
+            if session.get(Patient, patient_id) is None:
+                raise not_found("patient", patient_id)
+            enc.patient_id = patient_id
+            enc.updated_at = utc_now(now)
+            session.add(enc)
+        return enc
+
+    # --- crash-safe draft --------------------------------------------------------------------
+    def save_draft(
+        self, encounter_id: str, step: str, data: dict[str, Any], now: datetime | None = None
+    ) -> None:
+        """Replace the intake draft (JSON-serialisable ``data``) and the step reached."""
+        payload = json.dumps(data, ensure_ascii=False, sort_keys=True, default=str)
+        with self._store.write() as session:
+            enc = session.get(Encounter, encounter_id)
+            if enc is None:
+                raise not_found("encounter", encounter_id)
+            enc.draft_step = step
+            enc.draft_json = payload
+            enc.updated_at = utc_now(now)
+            session.add(enc)
+
+    def load_draft(self, encounter_id: str) -> Draft:
+        """The saved draft (empty dict when nothing saved yet)."""
+        enc = self.get(encounter_id)
+        return Draft(enc.id, enc.draft_step, json.loads(enc.draft_json or "{}"))
+
+    def find_resumable(self, station_id: str | None = None) -> list[Encounter]:
+        """Encounters left open (e.g. by a crash), newest first, to offer resume or abandon."""
+        with self._store.read() as session:
+            stmt = select(Encounter).where(col(Encounter.state).in_(RESUMABLE_STATES))
+            if station_id is not None:
+                stmt = stmt.where(Encounter.station_id == station_id)
+            return list(session.exec(stmt.order_by(col(Encounter.created_at).desc())))
+
+    # --- search --------------------------------------------------------------------------------
+    def search(self, text: str, limit: int = 20) -> list[EncounterSummary]:
+        """Search by NIR prefix, by a date (birth date or visit day), or by name prefix(es)."""
+        text = text.strip()
+        if not text:
+            return []
+        stmt = select(Encounter, Patient).join(Patient, isouter=True)
+        if looks_like_nir_prefix(text):
+            nir = normalise_nir(text)
+            stmt = stmt.where(Patient.nir >= nir, Patient.nir < prefix_upper_bound(nir))
+        elif (day := parse_search_date(text)) is not None:
+            start, end = day_bounds(day)
+            stmt = stmt.where(
+                or_(
+                    Patient.birth_date == day,
+                    col(Encounter.created_at).between(start, end),
+                )
+            )
+        else:
+            words = name_key(text).split(" ")
+            head, rest = words[0], words[1:]
+            hi = prefix_upper_bound(head)
+            stmt = stmt.where(
+                or_(
+                    (Patient.name_key >= head) & (Patient.name_key < hi),
+                    (Patient.used_name_key >= head) & (Patient.used_name_key < hi),
+                )
+            )
+            for w in rest:
+                stmt = stmt.where(col(Patient.first_name_key).contains(w))
+        stmt = stmt.order_by(col(Encounter.created_at).desc()).limit(limit)
+        with self._store.read() as session:
+            return [
+                EncounterSummary(
+                    encounter_id=e.id,
+                    state=e.state,
+                    created_at=e.created_at,
+                    patient_id=e.patient_id,
+                    birth_name=p.birth_name if p else None,
+                    first_names=p.first_names if p else None,
+                    birth_date=p.birth_date if p else None,
+                )
+                for e, p in session.exec(stmt)
+            ]
+
+    # --- closing ---------------------------------------------------------------------------------
+    def close_with_billing(
+        self,
+        encounter_id: str,
+        billing_payload: dict[str, Any],
+        record_uuid: str,
+        now: datetime | None = None,
+        *,
+        actor: str = "system",
+        first_attempt_delay: timedelta = timedelta(0),
+    ) -> BillingRecordRow:
+        """Close the encounter, store its billing record and outbox row: ONE transaction.
+
+        If anything fails (bad payload, duplicate uuid, crash), neither the record nor the
+        outbox row exists and the encounter keeps its state.
+        """
+        ts = utc_now(now)
+        payload = json.dumps(billing_payload, ensure_ascii=False, sort_keys=True, default=str)
+        with self._store.write() as session:
+            enc = session.get(Encounter, encounter_id)
+            if enc is None:
+                raise not_found("encounter", encounter_id)
+            if enc.state in TERMINAL_STATES:
+                raise IntegrityProblem(
+                    "Cette consultation est déjà terminée.", "This encounter is already finished."
+                )
+            record = BillingRecordRow(
+                record_uuid=record_uuid,
+                encounter_id=encounter_id,
+                payload_json=payload,
+                created_at=ts,
+            )
+            session.add(record)
+            try:
+                session.flush()  # the outbox FK needs the record row
+            except IntegrityError as exc:
+                raise IntegrityProblem(
+                    "Cet enregistrement de facturation existe déjà.",
+                    "This billing record already exists.",
+                ) from exc
+            session.add(
+                OutboxEntry(
+                    record_uuid=record_uuid,
+                    status="pending",
+                    next_attempt_at=ts + first_attempt_delay,
+                    created_at=ts,
+                )
+            )
+            enc.state = "closed"
+            enc.closed_at = ts
+            enc.updated_at = ts
+            session.add(enc)
+            append_in(
+                session,
+                actor=actor,
+                action="encounter_closed",
+                object_type="encounter",
+                object_id=encounter_id,
+                details={"record_uuid": record_uuid},
+                now=ts,
+            )
+        return record
