@@ -67,6 +67,18 @@ def _no_options(_: argparse.ArgumentParser) -> None:
     return None
 
 
+def _hub_configure(parser: argparse.ArgumentParser) -> None:
+    from telecabine.hub.cli import configure
+
+    configure(parser)
+
+
+def _hub_run(args: argparse.Namespace) -> int:
+    from telecabine.hub.cli import run
+
+    return run(args)
+
+
 COMMANDS: dict[str, tuple[str, Configure, Handler]] = {
     "run": ("Démarrer la station / start the station", _no_options, _cmd_run),
     "demo": (
@@ -74,6 +86,11 @@ COMMANDS: dict[str, tuple[str, Configure, Handler]] = {
         "simulated devices",
         _no_options,
         _cmd_demo,
+    ),
+    "hub": (
+        "Hub : signalisation, salle d'attente, console médecin, facturation / hub server",
+        _hub_configure,
+        _hub_run,
     ),
 }
 

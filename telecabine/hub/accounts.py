@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -97,11 +97,21 @@ async def create_doctor(
     return Doctor(doctor_id, username, values["name"], rpps, values["specialty"], is_admin)
 
 
-async def register_station(engine: AsyncEngine, name: str) -> str:
-    """Register a station and return its bearer token (shown once, stored hashed)."""
+async def register_station(engine: AsyncEngine, name: str, *, replace: bool = False) -> str:
+    """Register a station and return its bearer token (shown once, stored hashed).
+
+    With ``replace=True`` an existing station gets a new token (the old one stops working).
+    """
     if not _NAME_RE.match(name):
         raise AccountError("Nom de station invalide (lettres, chiffres, . _ -) / invalid name")
     token = secrets.token_urlsafe(32)
+    if replace:
+        async with engine.begin() as conn:
+            result = await conn.execute(
+                update(stations).where(stations.c.name == name).values(token_hash=hash_token(token))
+            )
+        if result.rowcount == 1:
+            return token
     try:
         async with engine.begin() as conn:
             await conn.execute(
