@@ -1,0 +1,96 @@
+"""Finds, pairs and hands out the vitals device for each role (real bleak or simulated twin)."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from telecabine.devices.ble.adapters import AdapterRegistry
+from telecabine.devices.ble.driver import BleVitalsDevice, DiscoveredDevice, VitalsDevice, scan
+from telecabine.devices.ble.errors import DeviceNotFound
+from telecabine.devices.ble.pairing import PairedDevice, PairingStore
+from telecabine.devices.ble.simulated import SimulatedAirspace
+from telecabine.domain.vitals import MeasurementKind
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class BleTimeouts:
+    """Seconds allowed for each step (from settings)."""
+
+    scan: float = 5.0
+    connect: float = 10.0
+    measurement: float = 90.0
+
+
+class BleDeviceManager:
+    """Device per role: the paired one, else the first found by a scan (then remembered).
+
+    ``airspace`` selects the simulated twin; with ``None`` the real bleak backends are used.
+    """
+
+    def __init__(
+        self,
+        registry: AdapterRegistry,
+        pairing: PairingStore,
+        *,
+        timeouts: BleTimeouts | None = None,
+        airspace: SimulatedAirspace | None = None,
+    ) -> None:
+        self.registry = registry
+        self.pairing = pairing
+        self.timeouts = timeouts or BleTimeouts()
+        self.airspace = airspace
+        self._client_backend = airspace.client_backend() if airspace else None
+        self._scanner_backend = airspace.scanner_backend() if airspace else None
+        self._devices: dict[MeasurementKind, BleVitalsDevice] = {}
+
+    @property
+    def simulated(self) -> bool:
+        """True when talking to simulated peripherals."""
+        return self.airspace is not None
+
+    async def scan(self, kind: MeasurementKind | None = None) -> list[DiscoveredDevice]:
+        """Devices nearby (optionally of one kind), strongest first."""
+        return await scan(
+            self.registry, timeout=self.timeouts.scan, kind=kind, backend=self._scanner_backend
+        )
+
+    def pair(self, device: DiscoveredDevice) -> None:
+        """Remember ``device`` for its role (persisted across restarts)."""
+        self.pairing.pair(device.kind, PairedDevice(device.address, device.adapter_id, device.name))
+        self._devices.pop(device.kind, None)
+
+    def forget(self, kind: MeasurementKind) -> None:
+        """Forget the paired device for ``kind``."""
+        self.pairing.forget(kind)
+        self._devices.pop(kind, None)
+
+    async def device_for(self, kind: MeasurementKind) -> VitalsDevice:
+        """The device for ``kind``; scans and pairs the nearest one when none is paired."""
+        if kind in self._devices:
+            return self._devices[kind]
+        paired = self.pairing.get(kind)
+        adapter = self.registry.get(paired.adapter_id) if paired else None
+        if paired is None or adapter is None:
+            found = await self.scan(kind)
+            if not found:
+                raise DeviceNotFound(f"no {kind.value} device advertising")
+            self.pair(found[0])
+            paired = PairedDevice(found[0].address, found[0].adapter_id, found[0].name)
+            # scan() only reports devices a registered adapter matched.
+            adapter = self.registry.get(found[0].adapter_id) or self.registry.for_kind(kind)[0]
+        device = BleVitalsDevice(
+            paired.address,
+            adapter,
+            connect_timeout=self.timeouts.connect,
+            backend=self._client_backend,
+        )
+        self._devices[kind] = device
+        return device
+
+    async def close(self) -> None:
+        """Disconnect every device."""
+        for device in list(self._devices.values()):
+            await device.disconnect()
