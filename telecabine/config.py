@@ -76,10 +76,41 @@ class Settings(BaseSettings):
         default="cabine-demo", description="Name of this cabin as registered on the hub."
     )
 
+    # --- Bluetooth LE vitals devices -------------------------------------------------------
+    ble_pairing_filename: str = Field(
+        default="ble_pairing.json",
+        description="Device remembered per role (addresses only, no patient data), in data_dir.",
+    )
+    ble_scan_timeout_s: float = Field(
+        default=5.0, gt=0, description="How long a BLE scan for vitals devices lasts."
+    )
+    ble_connect_timeout_s: float = Field(
+        default=10.0, gt=0, description="Time allowed to connect to a BLE device."
+    )
+    ble_measurement_timeout_s: float = Field(
+        default=90.0, gt=0, description="Time allowed for one measurement (cuff inflation...)."
+    )
+    ble_vendor_modules: list[str] = Field(
+        default_factory=list,
+        description="Python modules with a register(registry) adding vendor BLE adapters.",
+    )
+    ble_simulated_scenario: Literal[
+        "normal", "fever", "hypertension", "low_spo2", "device_error", "disconnect"
+    ] = Field(
+        default="normal",
+        description="Simulated BLE devices' behaviour: normal, fever, hypertension, low_spo2, "
+        "device_error, disconnect.",
+    )
+
     @property
     def db_path(self) -> Path:
         """Absolute path of the station database file."""
         return self.data_dir / self.db_filename
+
+    @property
+    def ble_pairing_path(self) -> Path:
+        """JSON file remembering the paired BLE device per role."""
+        return self.data_dir / self.ble_pairing_filename
 
     def ensure_dirs(self) -> None:
         """Create the data directory (private to the user) if it does not exist."""
