@@ -28,7 +28,7 @@ from telecabine.protocol import datachannel as dc
 from telecabine.protocol.envelope import ProtocolError
 from telecabine.session.media_in import AudioPlayer, RemoteVideo, pump
 from telecabine.session.quality import Sample
-from telecabine.session.tracks import MixedAudioTrack, SwitchableVideoTrack
+from telecabine.session.tracks import MixedAudioTrack, PeerTrack, SwitchableVideoTrack
 
 log = logging.getLogger(__name__)
 
@@ -67,8 +67,8 @@ class StationPeer:
             for s in ice_servers
         ]
         self.pc = RTCPeerConnection(RTCConfiguration(iceServers=servers or None))
-        self.pc.addTrack(audio)
-        self.pc.addTrack(video)
+        self.pc.addTrack(PeerTrack(audio))
+        self.pc.addTrack(PeerTrack(video))
         self.remote_video = remote_video
         self.player = player
         self.on_message = on_message
@@ -185,6 +185,6 @@ class StationPeer:
         """Close the connection (tracks are kept: they outlive one attempt)."""
         for task in list(self._tasks):
             task.cancel()
-        # RTCRtpSender.stop() cancels its loop but does not stop the track, so the next attempt
-        # reuses the same sources (no camera reopened, no black gap).
+        # aiortc stops the senders' tracks here: those are PeerTrack handles, so the shared
+        # tracks (and the cameras behind them) keep running for the next attempt.
         await self.pc.close()

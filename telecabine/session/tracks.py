@@ -201,3 +201,23 @@ def _add(mix: np.ndarray, source: AudioSource | None, gain: float) -> None:
         mono = np.interp(x, np.arange(len(mono)), mono)
     n = min(len(mono), AUDIO_SAMPLES)
     mix[:n] += gain * mono[:n].astype(np.float32)
+
+
+class PeerTrack(MediaStreamTrack):
+    """A per-connection handle on a long-lived track.
+
+    aiortc stops a sender's track when the connection ends (or when sending fails), but the
+    call's tracks must survive an ICE restart: each ``RTCPeerConnection`` gets one of these
+    instead, and stopping it leaves the shared source running.
+    """
+
+    def __init__(self, source: MediaStreamTrack) -> None:
+        super().__init__()
+        self.kind = source.kind
+        self._source = source
+
+    async def recv(self):
+        """Next frame of the shared source."""
+        if self.readyState != "live" or self._source.readyState != "live":
+            raise MediaStreamError
+        return await self._source.recv()
