@@ -79,6 +79,37 @@ def _hub_run(args: argparse.Namespace) -> int:
     return run(args)
 
 
+def _store_configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("action", choices=["rekey"], help="rekey : nouvelle clé / rotate the key")
+
+
+def _store_run(args: argparse.Namespace) -> int:
+    from telecabine.store.commands import run_store
+
+    return run_store(_settings(args), args.action)
+
+
+def _audit_configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("action", choices=["verify"], help="verify : vérifier / verify the chain")
+
+
+def _audit_run(args: argparse.Namespace) -> int:
+    from telecabine.store.commands import run_audit
+
+    return run_audit(_settings(args), args.action)
+
+
+def _purge_configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--dry-run", action="store_true", help="Lister seulement / list only")
+    parser.add_argument("--retention-days", type=int, default=None, help="Jours / days")
+
+
+def _purge_run(args: argparse.Namespace) -> int:
+    from telecabine.store.commands import run_purge
+
+    return run_purge(_settings(args), args.dry_run, args.retention_days)
+
+
 COMMANDS: dict[str, tuple[str, Configure, Handler]] = {
     "run": ("Démarrer la station / start the station", _no_options, _cmd_run),
     "demo": (
@@ -91,6 +122,21 @@ COMMANDS: dict[str, tuple[str, Configure, Handler]] = {
         "Hub : signalisation, salle d'attente, console médecin, facturation / hub server",
         _hub_configure,
         _hub_run,
+    ),
+    "store": (
+        "Base chiffrée : rotation de clé / encrypted store: key rotation",
+        _store_configure,
+        _store_run,
+    ),
+    "audit": (
+        "Journal d'audit : vérification / audit trail: verify the chain",
+        _audit_configure,
+        _audit_run,
+    ),
+    "purge": (
+        "Rétention : purge des consultations synchronisées / retention purge",
+        _purge_configure,
+        _purge_run,
     ),
 }
 

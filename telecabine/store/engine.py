@@ -152,11 +152,41 @@ class Store:
 
         return AuditRepository(self)
 
+    def replace_engine(self, engine: Engine) -> None:
+        """Swap in a new engine (after a rekey); the old one is disposed."""
+        self.engine.dispose()
+        self.engine = engine
+        self._writer = engine.execution_options(immediate=True)
+
     def close(self) -> None:
         """Checkpoint the WAL and release every connection."""
         with contextlib.suppress(DatabaseError), self.engine.connect() as conn:
             conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
         self.engine.dispose()
+
+
+def _open_with_key_or_pending(
+    db_path: Path, hex_key: str, key_store: KeyStore, account: str
+) -> Engine:
+    """Engine for the stored key; after an interrupted rekey, the pending ``#next`` key."""
+    engine = build_engine(db_path, hex_key)
+    try:
+        check_key(engine)
+        return engine
+    except StoreKeyError:
+        engine.dispose()
+        pending = key_store.get(account + "#next")
+        if not pending:
+            raise
+    engine = build_engine(db_path, pending)
+    try:
+        check_key(engine)
+    except StoreKeyError:
+        engine.dispose()
+        raise
+    key_store.set(account, pending)  # the rekey had finished: make its key the current one
+    key_store.set(account + "#next", "")
+    return engine
 
 
 def open_store(settings: Settings, *, key_store: KeyStore | None = None) -> Store:
@@ -180,9 +210,8 @@ def open_store(settings: Settings, *, key_store: KeyStore | None = None) -> Stor
             )
         hex_key = new_key()
         key_store.set(account, hex_key)
-    engine = build_engine(db_path, hex_key)
+    engine = _open_with_key_or_pending(db_path, hex_key, key_store, account)
     try:
-        check_key(engine)
         upgrade_to_head(engine)
     except BaseException:
         engine.dispose()

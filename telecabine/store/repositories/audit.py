@@ -44,6 +44,7 @@ ACTIONS = (
     "purge",
     "staff_created",
     "pin_reset",
+    "pin_changed",
     "store_rekey",
     "encounter_closed",
 )

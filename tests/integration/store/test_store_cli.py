@@ -1,0 +1,40 @@
+"""``telecabine store rekey``, ``audit verify`` and ``purge --dry-run`` end to end."""
+
+from __future__ import annotations
+
+from telecabine import cli
+
+
+def _run(capsys, data_dir, *argv: str) -> tuple[int, str]:
+    rc = cli.main(["--data-dir", str(data_dir), *argv])
+    return rc, capsys.readouterr().out
+
+
+def test_audit_verify_ok_then_broken(station_store, data_dir, capsys, t0) -> None:
+    station_store.audit.record("staff:1", "sign_in", now=t0)
+    station_store.audit.record("staff:1", "sign_out", now=t0)
+    station_store.close()
+    rc, out = _run(capsys, data_dir, "audit", "verify")
+    assert rc == 0 and "intact" in out
+    from telecabine.config import load_settings
+    from telecabine.store import open_store
+
+    store = open_store(load_settings(data_dir=data_dir))
+    with store.engine.begin() as conn:
+        conn.exec_driver_sql("DROP TRIGGER audit_log_no_update")
+        conn.exec_driver_sql("UPDATE audit_log SET actor='staff:2' WHERE seq=1")
+    store.close()
+    rc, out = _run(capsys, data_dir, "audit", "verify")
+    assert rc != 0 and "1" in out and "rompu" in out
+
+
+def test_purge_dry_run_and_rekey(patient_encounter, data_dir, capsys) -> None:
+    store, _, e = patient_encounter
+    store.encounters.set_state(e.id, "abandoned", abandon_reason="left")
+    store.close()
+    rc, out = _run(capsys, data_dir, "purge", "--dry-run", "--retention-days", "1")
+    assert rc == 0 and "0" in out and "Zyxquorbelin" not in out
+    rc, out = _run(capsys, data_dir, "store", "rekey")
+    assert rc == 0 and "rotated" in out
+    rc, out = _run(capsys, data_dir, "audit", "verify")
+    assert rc == 0
