@@ -17,7 +17,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, Protocol
 
 from telecabine.protocol import datachannel as dc
@@ -264,8 +264,12 @@ class CallSession:
             if self.state == "in_call":
                 stalled = now - peer.last_inbound > self.timing.stall_s
                 if stalled or peer.failed.is_set():
-                    lost_since = now
-                    await self._incident("disconnect", "no media" if stalled else "ice failed")
+                    # The record gets the time media actually stopped, not when we noticed.
+                    lost_since = min(now, peer.last_inbound)
+                    await self._incident(
+                        "disconnect", "no media" if stalled else "ice failed",
+                        ago_s=now - lost_since,
+                    )  # fmt: skip
                     self.restarts += 1
                     attempt_started = now
                     await self._connect(first=False)
@@ -336,8 +340,9 @@ class CallSession:
         for cb in self.observers.on_state:
             cb(state)
 
-    async def _incident(self, kind: IncidentKind, detail: str = "") -> None:
-        incident = Incident(kind=kind, at=datetime.now(UTC), detail=detail)
+    async def _incident(self, kind: IncidentKind, detail: str = "", ago_s: float = 0.0) -> None:
+        at = datetime.now(UTC) - timedelta(seconds=ago_s)
+        incident = Incident(kind=kind, at=at, detail=detail)
         self.incidents.append(incident)
         log.warning("call incident %s %s", kind, detail)
         for cb in self.observers.on_incident:
