@@ -154,7 +154,9 @@ async def headers_middleware(request: web.Request, handler: Handler) -> web.Stre
         h.setdefault("Content-Security-Policy", _csp(request))
         h.setdefault("X-Frame-Options", "DENY")
         h.setdefault("X-Content-Type-Options", "nosniff")
-        h.setdefault("Referrer-Policy", "no-referrer")
+        # "same-origin", not "no-referrer": with no-referrer Chromium sends "Origin: null"
+        # on form posts, which the CSRF origin check must refuse.
+        h.setdefault("Referrer-Policy", "same-origin")
         h.setdefault("Cross-Origin-Opener-Policy", "same-origin")
         h.setdefault("Permissions-Policy", "camera=(self), microphone=(self), geolocation=()")
         h.setdefault("Cache-Control", "no-store")

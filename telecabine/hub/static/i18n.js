@@ -1,0 +1,106 @@
+// Console strings, French first (the product's primary language), English second.
+export const STRINGS = {
+  fr: {
+    switch_lang: "English",
+    logout: "Se déconnecter",
+    queue_title: "Salle d'attente",
+    queue_caption: "Patients en attente",
+    queue_empty: "Aucun patient en attente.",
+    col_wait: "Attente",
+    col_reason: "Motif",
+    col_age: "Âge",
+    col_flags: "Constantes à surveiller",
+    col_cabin: "Cabine",
+    col_action: "Action",
+    take: "Prendre en charge",
+    take_label: "Prendre en charge le patient de {cabin}",
+    call_title: "Consultation en cours",
+    cancel_call: "Annuler la consultation",
+    call_missing: "Module d'appel vidéo indisponible : la consultation peut être annulée.",
+    call_meta: "{cabin} · {age} ans · {reason}",
+    connected: "Connecté à la salle d'attente.",
+    reconnecting: "Connexion perdue, nouvelle tentative…",
+    already_taken: "Ce patient vient d'être pris en charge par un autre médecin.",
+    not_found: "Ce patient n'est plus en attente.",
+    taken: "Patient pris en charge : la vidéo démarre.",
+    cancelled_by_station: "La cabine a annulé la consultation.",
+    cancelled_by_hub: "La consultation a été annulée.",
+    cancelled_by_me: "Consultation annulée.",
+    call_ended: "Consultation terminée.",
+    error: "Erreur : {message}",
+    none: "—",
+    who: "{name} · {specialty}",
+    waited: "{m} min {s} s",
+    age_years: "{age} ans",
+    queue_count: "Salle d'attente ({n})",
+    vitals: {
+      "8310-5": "Température",
+      "8867-4": "Fréquence cardiaque",
+      "2708-6": "SpO₂",
+      "59408-5": "SpO₂",
+      "9279-1": "Fréquence respiratoire",
+      "85354-9": "Tension artérielle",
+      "8480-6": "Tension systolique",
+      "8462-4": "Tension diastolique",
+      "29463-7": "Poids",
+    },
+  },
+  en: {
+    switch_lang: "Français",
+    logout: "Sign out",
+    queue_title: "Waiting room",
+    queue_caption: "Waiting patients",
+    queue_empty: "No patient waiting.",
+    col_wait: "Waiting",
+    col_reason: "Reason",
+    col_age: "Age",
+    col_flags: "Vitals to watch",
+    col_cabin: "Cabin",
+    col_action: "Action",
+    take: "Take patient",
+    take_label: "Take the patient in {cabin}",
+    call_title: "Consultation in progress",
+    cancel_call: "Cancel consultation",
+    call_missing: "Video call module unavailable: the consultation can be cancelled.",
+    call_meta: "{cabin} · age {age} · {reason}",
+    connected: "Connected to the waiting room.",
+    reconnecting: "Connection lost, retrying…",
+    already_taken: "Another doctor has just taken this patient.",
+    not_found: "This patient is no longer waiting.",
+    taken: "Patient taken: video is starting.",
+    cancelled_by_station: "The cabin cancelled the consultation.",
+    cancelled_by_hub: "The consultation was cancelled.",
+    cancelled_by_me: "Consultation cancelled.",
+    call_ended: "Consultation ended.",
+    error: "Error: {message}",
+    none: "—",
+    who: "{name} · {specialty}",
+    waited: "{m} min {s} s",
+    age_years: "{age} y",
+    queue_count: "Waiting room ({n})",
+    vitals: {
+      "8310-5": "Temperature",
+      "8867-4": "Heart rate",
+      "2708-6": "SpO₂",
+      "59408-5": "SpO₂",
+      "9279-1": "Respiratory rate",
+      "85354-9": "Blood pressure",
+      "8480-6": "Systolic pressure",
+      "8462-4": "Diastolic pressure",
+      "29463-7": "Weight",
+    },
+  },
+};
+
+/** Translate `key` in `lang`, filling {placeholders} from `vars`. */
+export function t(lang, key, vars = {}) {
+  const table = STRINGS[lang] || STRINGS.fr;
+  const text = table[key] ?? STRINGS.fr[key] ?? key;
+  return String(text).replace(/\{(\w+)\}/g, (_, name) => (name in vars ? String(vars[name]) : ""));
+}
+
+/** Human label of a flagged vital (LOINC code) or the code itself when unknown. */
+export function vitalLabel(lang, code) {
+  const table = (STRINGS[lang] || STRINGS.fr).vitals;
+  return table[code] || code;
+}
