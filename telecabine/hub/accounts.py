@@ -157,6 +157,8 @@ async def open_session(engine: AsyncEngine, doctor: Doctor, ttl_s: int) -> str:
     token = secrets.token_urlsafe(32)
     now = _now()
     async with engine.begin() as conn:
+        # Purge expired sessions here: logins are rare enough, and no timer is needed.
+        await conn.execute(delete(sessions).where(sessions.c.expires_at < now))
         await conn.execute(
             insert(sessions).values(
                 token_hash=hash_token(token),
