@@ -1,0 +1,458 @@
+"""Measurement screen: one guided step per device, live status, the value large, retry, manual entry.
+
+Follows the screen contract (``sig_next``, ``sig_back``, ``on_enter(ctx)``, ``clear()``,
+``retranslate()``). Measurements run as asyncio tasks on the qasync loop; the service's status
+updates arrive on the same thread and only touch widgets. The call screen uses
+:meth:`MeasurementScreen.request_measurement` when the doctor asks for a measurement.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, Protocol
+
+from PySide6.QtCore import QCoreApplication, QSize, Qt, Signal, Slot
+from PySide6.QtGui import QFont
+from PySide6.QtSvgWidgets import QSvgWidget
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from telecabine.domain.vitals import MeasurementKind, Observation, VitalError, display_unit
+from telecabine.services.measurement import MeasurementFailed, MeasurementUpdate, Status
+from telecabine.ui.screens.measurement_manual import ManualEntryForm
+
+log = logging.getLogger(__name__)
+CTX = "MeasurementScreen"
+GUIDANCE_DIR = Path(__file__).resolve().parents[3] / "resources" / "guidance"
+DEFAULT_KINDS = (
+    MeasurementKind.TEMPERATURE,
+    MeasurementKind.BLOOD_PRESSURE,
+    MeasurementKind.SPO2,
+    MeasurementKind.WEIGHT,
+)
+
+
+def _t(text: str) -> str:
+    return QCoreApplication.translate(CTX, text)
+
+
+# Source strings (French first) are listed literally so lupdate finds them.
+def _step_title(kind: MeasurementKind) -> str:
+    return {
+        MeasurementKind.TEMPERATURE: _t("Température"),
+        MeasurementKind.BLOOD_PRESSURE: _t("Tension"),
+        MeasurementKind.SPO2: _t("Oxygène"),
+        MeasurementKind.WEIGHT: _t("Poids"),
+        MeasurementKind.HEART_RATE: _t("Pouls"),
+    }[kind]
+
+
+def _instruction(kind: MeasurementKind) -> str:
+    return {
+        MeasurementKind.TEMPERATURE: _t(
+            "Placez le thermomètre sous la langue, bouche fermée, jusqu'au signal sonore."
+        ),
+        MeasurementKind.BLOOD_PRESSURE: _t(
+            "Placez le brassard sur le bras gauche, deux doigts au-dessus du coude, "
+            "bras posé sur la table à hauteur du cœur."
+        ),
+        MeasurementKind.SPO2: _t(
+            "Placez l'oxymètre au bout de l'index, main posée sur la table et immobile."
+        ),
+        MeasurementKind.WEIGHT: _t("Montez sur la balance pieds nus et restez immobile."),
+        MeasurementKind.HEART_RATE: _t(
+            "Attachez la ceinture sous la poitrine, capteur au centre, contre la peau."
+        ),
+    }[kind]
+
+
+def _status_text(status: Status) -> str:
+    return {
+        Status.SEARCHING: _t("Recherche de l'appareil…"),
+        Status.CONNECTED: _t("Appareil connecté"),
+        Status.MEASURING: _t("Mesure en cours…"),
+        Status.DONE: _t("Mesure terminée"),
+        Status.FAILED: _t("La mesure a échoué"),
+    }[status]
+
+
+def _flag_text(flag: str | None) -> str:
+    return {
+        "normal": _t("Normal"),
+        "low": _t("Bas"),
+        "high": _t("Élevé"),
+        "critical": _t("À signaler au médecin"),
+    }.get(flag or "", "")
+
+
+class MeasurementServiceLike(Protocol):
+    """What the screen needs from ``telecabine.services.measurement.MeasurementService``."""
+
+    def add_status_listener(self, listener: Any) -> Any: ...
+    async def measure(
+        self, encounter_id: str, kind: MeasurementKind | str
+    ) -> tuple[Observation, ...]: ...
+    def record_manual(
+        self,
+        encounter_id: str,
+        kind: MeasurementKind | str,
+        values: Mapping[str, float],
+        units: Mapping[str, str] | None = None,
+    ) -> tuple[Observation, ...]: ...
+
+
+def format_number(value: float, lang: str) -> str:
+    """``38.5`` -> ``38,5`` in French; integers without decimals."""
+    text = f"{value:.0f}" if float(value).is_integer() else f"{value:.1f}"
+    return text.replace(".", ",") if lang == "fr" else text
+
+
+class MeasurementScreen(QWidget):
+    """Guided vitals measurement, one step per device kind."""
+
+    sig_next = Signal()
+    sig_back = Signal()
+    sig_observations = Signal(object)  # tuple[Observation, ...] just stored
+
+    def __init__(
+        self,
+        service: MeasurementServiceLike,
+        *,
+        kinds: Sequence[MeasurementKind] = DEFAULT_KINDS,
+        lang: str = "fr",
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("measurementScreen")
+        self._service = service
+        self._kinds = tuple(MeasurementKind(k) for k in kinds)
+        self._lang = lang
+        self._kind = self._kinds[0]
+        self._encounter_id: str | None = None
+        self._task: asyncio.Task[Any] | None = None
+        self._results: dict[MeasurementKind, tuple[Observation, ...]] = {}
+        self._last_status: Status | None = None
+        self._last_update: MeasurementUpdate | None = None
+        self._build()
+        service.add_status_listener(self._on_update)
+        self.retranslate(lang)
+        self._show_step(self._kind)
+
+    # --- layout ------------------------------------------------------------------------------
+
+    def _build(self) -> None:
+        self.title = QLabel()
+        self.title.setObjectName("screenTitle")
+        self.title.setFont(QFont(self.font().family(), 22, QFont.Weight.Bold))
+        self.step_buttons: dict[MeasurementKind, QPushButton] = {}
+        self._step_group = QButtonGroup(self)
+        self._step_group.setExclusive(True)
+        steps = QHBoxLayout()
+        for kind in self._kinds:
+            b = QPushButton()
+            b.setCheckable(True)
+            b.setMinimumSize(QSize(120, 48))
+            b.clicked.connect(lambda _=False, k=kind: self.select_step(k))
+            self._step_group.addButton(b)
+            self.step_buttons[kind] = b
+            steps.addWidget(b)
+        self.picture = QSvgWidget()
+        self.picture.setFixedSize(360, 270)
+        self.instruction = QLabel()
+        self.instruction.setWordWrap(True)
+        self.instruction.setFont(QFont(self.font().family(), 16))
+        self.status_label = QLabel()
+        self.status_label.setObjectName("measurementStatus")
+        self.status_label.setFont(QFont(self.font().family(), 16, QFont.Weight.DemiBold))
+        self.value_label = QLabel()
+        self.value_label.setObjectName("measurementValue")
+        self.value_label.setFont(QFont(self.font().family(), 44, QFont.Weight.Bold))
+        self.value_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.detail_label = QLabel()
+        self.detail_label.setWordWrap(True)
+        self.detail_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.detail_label.setFont(QFont(self.font().family(), 16))
+        self.error_label = QLabel()
+        self.error_label.setWordWrap(True)
+        self.error_label.setStyleSheet("color: #a40000; font-weight: bold;")
+        self.measure_button = QPushButton()
+        self.retry_button = QPushButton()
+        self.manual_button = QPushButton()
+        self.back_button = QPushButton()
+        self.next_button = QPushButton()
+        for b in (
+            self.measure_button,
+            self.retry_button,
+            self.manual_button,
+            self.back_button,
+            self.next_button,
+        ):
+            b.setMinimumHeight(48)
+        self.measure_button.setDefault(True)
+        self.measure_button.clicked.connect(lambda: self.start_measurement())
+        self.retry_button.clicked.connect(lambda: self.start_measurement())
+        self.manual_button.clicked.connect(self.show_manual)
+        self.back_button.clicked.connect(self.sig_back.emit)
+        self.next_button.clicked.connect(self._on_next)
+        self.manual = ManualEntryForm()
+        self.manual.sig_submit.connect(self._on_manual_submit)
+        self.manual.sig_cancel.connect(lambda: self._pages.setCurrentIndex(0))
+
+        guided = QWidget()
+        g = QVBoxLayout(guided)
+        top = QHBoxLayout()
+        top.addWidget(self.picture)
+        right = QVBoxLayout()
+        right.addWidget(self.instruction)
+        right.addWidget(self.status_label)
+        right.addStretch(1)
+        top.addLayout(right, 1)
+        g.addLayout(top)
+        g.addWidget(self.value_label)
+        g.addWidget(self.detail_label)
+        g.addWidget(self.error_label)
+        actions = QHBoxLayout()
+        actions.addWidget(self.manual_button)
+        actions.addStretch(1)
+        actions.addWidget(self.retry_button)
+        actions.addWidget(self.measure_button)
+        g.addLayout(actions)
+        self._pages = QStackedWidget()
+        self._pages.addWidget(guided)
+        self._pages.addWidget(self.manual)
+
+        nav = QHBoxLayout()
+        nav.addWidget(self.back_button)
+        nav.addStretch(1)
+        nav.addWidget(self.next_button)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.title)
+        layout.addLayout(steps)
+        layout.addWidget(self._pages, 1)
+        layout.addLayout(nav)
+
+    # --- screen contract -----------------------------------------------------------------------
+
+    def on_enter(self, ctx: Any) -> None:
+        """Start with a fresh screen for the encounter in ``ctx`` (attribute or key ``encounter_id``)."""
+        encounter_id = getattr(ctx, "encounter_id", None)
+        if encounter_id is None and isinstance(ctx, Mapping):
+            encounter_id = ctx.get("encounter_id")
+        self.clear()
+        self._encounter_id = encounter_id
+        lang = getattr(ctx, "lang", None) or (ctx.get("lang") if isinstance(ctx, Mapping) else None)
+        self.retranslate(lang if lang in ("fr", "en") else None)
+
+    def clear(self) -> None:
+        """Forget the previous patient's values (never show one patient's data to the next)."""
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
+        self._task = None
+        self._encounter_id = None
+        self._results.clear()
+        self._last_status = self._last_update = None
+        self._show_step(self._kinds[0])
+
+    def retranslate(self, lang: str | None = None) -> None:
+        """Re-apply every string (Qt translator) and the language of domain/service messages."""
+        self._lang = lang or self._lang
+        self.title.setText(_t("Mesures"))
+        for kind, b in self.step_buttons.items():
+            done = "✓ " if kind in self._results else ""
+            b.setText(done + _step_title(kind))
+            b.setAccessibleName(_step_title(kind))
+        self.measure_button.setText(_t("Lancer la mesure"))
+        self.retry_button.setText(_t("Réessayer"))
+        self.manual_button.setText(_t("Saisie manuelle"))
+        self.back_button.setText(_t("Retour"))
+        self.next_button.setText(_t("Suivant") if self._kind != self._kinds[-1] else _t("Terminer"))
+        self.status_label.setAccessibleName(_t("État de la mesure"))
+        self.value_label.setAccessibleName(_t("Valeur mesurée"))
+        self.instruction.setText(_instruction(self._kind))
+        self.manual.retranslate(self._lang)
+        self._render()
+
+    # --- steps ----------------------------------------------------------------------------------
+
+    @property
+    def current_kind(self) -> MeasurementKind:
+        """The step on screen."""
+        return self._kind
+
+    def select_step(self, kind: MeasurementKind | str) -> None:
+        """Show the step for ``kind`` (no measurement started)."""
+        kind = MeasurementKind(kind)
+        if self.is_busy():
+            self.step_buttons[self._kind].setChecked(True)
+            return
+        self._show_step(kind)
+
+    def _show_step(self, kind: MeasurementKind) -> None:
+        self._kind = kind
+        if kind in self.step_buttons:
+            self.step_buttons[kind].setChecked(True)
+        svg = GUIDANCE_DIR / f"{kind.value}.svg"
+        if svg.is_file():
+            self.picture.load(str(svg))
+        self.picture.setAccessibleName(_instruction(kind))
+        self._last_status = Status.DONE if kind in self._results else None
+        self._last_update = None
+        self.manual.set_kind(kind)
+        self._pages.setCurrentIndex(0)
+        self.retranslate()
+
+    def _on_next(self) -> None:
+        idx = self._kinds.index(self._kind) if self._kind in self._kinds else -1
+        if idx + 1 < len(self._kinds):
+            self.select_step(self._kinds[idx + 1])
+        else:
+            self.sig_next.emit()
+
+    # --- measuring ------------------------------------------------------------------------------
+
+    def is_busy(self) -> bool:
+        """True while a measurement task runs."""
+        return self._task is not None and not self._task.done()
+
+    @Slot(str)
+    def request_measurement(self, kind: str) -> None:
+        """Doctor's request (data-channel ``request_measurement``): go to that step and measure."""
+        kind = MeasurementKind(kind)
+        if self.is_busy() and self._kind == kind:
+            return
+        if self.is_busy():
+            self._task.cancel()  # type: ignore[union-attr]
+        if kind not in self.step_buttons:
+            self._kind = kind
+        self._show_step(kind)
+        self.start_measurement()
+
+    def start_measurement(self) -> asyncio.Task[Any] | None:
+        """Measure the current step on the asyncio loop; returns the task (None when busy)."""
+        if self.is_busy() or self._encounter_id is None:
+            return None
+        self._pages.setCurrentIndex(0)
+        self.error_label.clear()
+        self._task = asyncio.ensure_future(self._run(self._encounter_id, self._kind))
+        self._render()
+        return self._task
+
+    async def wait_idle(self) -> None:
+        """Wait for the running measurement (tests, and the wrap-up before leaving)."""
+        while self._task is not None and not self._task.done():
+            await asyncio.wait({self._task})
+
+    async def _run(self, encounter_id: str, kind: MeasurementKind) -> None:
+        try:
+            observations = await self._service.measure(encounter_id, kind)
+        except MeasurementFailed:
+            return  # shown by the FAILED status update
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("measurement of %s failed unexpectedly", kind.value)
+            self.error_label.setText(_t("Erreur inattendue. Utilisez la saisie manuelle."))
+            return
+        self._store_result(kind, observations)
+
+    def _store_result(self, kind: MeasurementKind, observations: tuple[Observation, ...]) -> None:
+        self._results[kind] = observations
+        self.sig_observations.emit(observations)
+        if kind == self._kind:
+            self._last_status = Status.DONE
+        self.retranslate()
+
+    def _on_update(self, update: MeasurementUpdate) -> None:
+        if update.kind != self._kind:
+            return
+        self._last_status = update.status
+        self._last_update = update
+        if update.status is Status.DONE and update.observations:
+            self._results[update.kind] = update.observations
+        self._render()
+
+    # --- manual entry --------------------------------------------------------------------------
+
+    def show_manual(self) -> None:
+        """Switch to manual entry for the current step."""
+        if self.is_busy():
+            return
+        self.manual.set_kind(self._kind)
+        self._pages.setCurrentIndex(1)
+        self.manual.setFocus()
+
+    def _on_manual_submit(self, values: dict, units: dict) -> None:
+        if self._encounter_id is None:
+            return
+        try:
+            observations = self._service.record_manual(
+                self._encounter_id, self._kind, values, units
+            )
+        except VitalError as exc:
+            self.manual.show_error(exc.message(self._lang))
+            return
+        self._pages.setCurrentIndex(0)
+        self._store_result(self._kind, observations)
+
+    # --- rendering -----------------------------------------------------------------------------
+
+    def _render(self) -> None:
+        status, update = self._last_status, self._last_update
+        busy = self.is_busy()
+        self.status_label.setText(_status_text(status) if status else _t("Prêt"))
+        self.measure_button.setEnabled(not busy and self._encounter_id is not None)
+        self.measure_button.setVisible(status is not Status.FAILED)
+        self.retry_button.setVisible(status is Status.FAILED)
+        self.manual_button.setEnabled(not busy)
+        if status is Status.FAILED and update is not None:
+            self.error_label.setText(update.message_en if self._lang == "en" else update.message_fr)
+        elif status is not None:
+            self.error_label.clear()
+        if status is Status.MEASURING and update is not None and update.live:
+            self.value_label.setText(self._live_text(update.live))
+            self.detail_label.clear()
+        elif self._kind in self._results:
+            self._show_observations(self._results[self._kind])
+        else:
+            self.value_label.setText("—")
+            self.detail_label.clear()
+
+    def _live_text(self, live: Mapping[str, tuple[float, str]]) -> str:
+        key = "cuff" if "cuff" in live else next(iter(live))
+        value, unit = live[key]
+        return f"{format_number(value, self._lang)} {display_unit(unit)}"
+
+    def _show_observations(self, observations: tuple[Observation, ...]) -> None:
+        by_code = {o.code: o for o in observations}
+        en = self._lang == "en"
+        if "8480-6" in by_code and "8462-4" in by_code:
+            s, d = by_code["8480-6"], by_code["8462-4"]
+            main = f"{format_number(s.value, self._lang)}/{format_number(d.value, self._lang)} mmHg"
+            flags = [s.flag, d.flag]
+            rest = [o for o in observations if o.code not in ("8480-6", "8462-4", "8478-0")]
+        else:
+            first = observations[0]
+            main = f"{format_number(first.value, self._lang)} {display_unit(first.unit)}"
+            flags = [first.flag]
+            rest = list(observations[1:])
+        worst = max(
+            flags, key=lambda f: ["normal", "low", "high", "critical"].index(f) if f else -1
+        )
+        self.value_label.setText(main)
+        lines = [_flag_text(worst)] if worst else []
+        for o in rest:
+            label = o.label_en if en else o.label_fr
+            lines.append(f"{label} : {format_number(o.value, self._lang)} {display_unit(o.unit)}")
+        if observations and observations[0].is_manual:
+            lines.append(_t("(saisie manuelle)"))
+        self.detail_label.setText("\n".join(line for line in lines if line))
