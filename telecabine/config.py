@@ -102,6 +102,18 @@ class Settings(BaseSettings):
         "device_error, disconnect.",
     )
 
+    # --- domain rules data (effective-dated; operators may ship corrected copies) ---------
+    parcours_rules_path: Path | None = Field(
+        default=None,
+        description="JSON file replacing the packaged parcours de soins rules "
+        "(telecabine/domain/data/parcours_rules.json); empty = packaged copy.",
+    )
+    tariffs_path: Path | None = Field(
+        default=None,
+        description="JSON file replacing the packaged tariffs, rates and caps "
+        "(telecabine/domain/billing/data/tariffs.json); empty = packaged copy.",
+    )
+
     @property
     def db_path(self) -> Path:
         """Absolute path of the station database file."""
