@@ -23,7 +23,8 @@ class DomainError(ValueError):
         return self.message_en if lang == "en" else self.message_fr
 
     def __reduce__(self):  # keep pickling/copy working with keyword-only ``field``
-        return (_rebuild, (type(self), self.code, self.message_fr, self.message_en, self.field))
+        args = (type(self), self.code, self.message_fr, self.message_en, self.field)
+        return (_rebuild, args, dict(self.__dict__))
 
 
 def _rebuild(cls, code, message_fr, message_en, field):

@@ -105,6 +105,9 @@ class ManualEntry:
     no_nir_reason: NoNirReason | str | None = None
     document_checked: bool = False
 
+    def __repr__(self) -> str:  # no patient data in logs
+        return "ManualEntry(<hidden>)"
+
 
 def _parse_date(value: date | str) -> date | None:
     if isinstance(value, date):

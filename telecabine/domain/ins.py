@@ -124,6 +124,9 @@ class InsTraits:
         if errors:
             raise IdentityInputError(errors)
 
+    def __repr__(self) -> str:  # identity traits must never reach a log through a repr
+        return "InsTraits(<hidden>)"
+
     @property
     def born_abroad(self) -> bool:
         """True when the INSEE birth place is ``99xxx``."""
@@ -236,6 +239,9 @@ class PatientIdentity:
                     )
                 ]
             )
+
+    def __repr__(self) -> str:  # no patient data in logs
+        return f"PatientIdentity(<hidden>, status={self.status.value}, source={self.source})"
 
     @property
     def warnings(self) -> list[IdentityWarning]:

@@ -109,3 +109,13 @@ def test_time_cannot_go_backwards():
     enc = Encounter.start("e-3", T0)
     with pytest.raises(ValueError, match="backwards"):
         enc.advance(S.IDENTIFIED, at=T0 - timedelta(seconds=1))
+
+
+def test_errors_survive_pickling_with_their_attributes():
+    import pickle
+
+    with pytest.raises(IllegalTransition) as info:
+        transition(S.CLOSED, S.IN_CALL)
+    copy = pickle.loads(pickle.dumps(info.value))
+    assert type(copy) is IllegalTransition and copy.code == info.value.code
+    assert copy.from_state is S.CLOSED and str(copy) == str(info.value)

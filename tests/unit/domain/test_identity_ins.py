@@ -132,3 +132,12 @@ def test_age_on_birthdays():
 
 def test_parse_nir_is_reexported():
     assert str(parse_nir("184127505612355")) == "184127505612355"
+
+
+def test_no_patient_data_in_reprs():
+    e = entry()
+    ident = validate_manual_entry(e, today=TODAY)
+    for obj in (e, ident, ident.traits, ident.nir):
+        text = repr(obj)
+        assert "Dupont" not in text and "184127505612355" not in text and "1984" not in text
+    assert "Dupont" not in repr([ident]) and "Jean" not in f"{ident!r}"
