@@ -65,6 +65,11 @@ class InformationText:
     body_fr: str
     body_en: str
 
+    @property
+    def ref(self) -> str:
+        """One-string reference ``"<text_id>@v<version>"`` for storage (see :func:`information_text_by_ref`)."""
+        return f"{self.text_id}@v{self.version}"
+
     def body(self, lang: str = "fr") -> str:
         """The text in ``lang`` ("fr" or "en")."""
         return self.body_en if lang == "en" else self.body_fr
@@ -128,6 +133,18 @@ def information_text(text_id: str, version: int) -> InformationText:
     )
 
 
+def information_text_by_ref(ref: str) -> InformationText:
+    """The text a stored ``"<text_id>@v<version>"`` reference points at."""
+    text_id, _, version = ref.rpartition("@v")
+    if not text_id or not version.isdigit():
+        raise UnknownInformationText(
+            "consent.unknown_text",
+            f"Référence de texte d'information invalide : {ref}.",
+            f"Invalid information text reference: {ref}.",
+        )
+    return information_text(text_id, int(version))
+
+
 def current_information_text(
     on: date | None = None, text_id: str = TELECONSULTATION_INFO
 ) -> InformationText:
@@ -155,6 +172,11 @@ class Consent:
     recorded_at: datetime
     information_text_id: str
     information_text_version: int
+
+    @property
+    def text_ref(self) -> str:
+        """``"<text_id>@v<version>"`` of the information text, for storage."""
+        return f"{self.information_text_id}@v{self.information_text_version}"
 
     @property
     def is_given(self) -> bool:

@@ -14,6 +14,7 @@ from telecabine.domain.consent import (
     apply_consent,
     current_information_text,
     information_text,
+    information_text_by_ref,
     record_consent,
 )
 from telecabine.domain.encounter import (
@@ -99,3 +100,13 @@ def test_consent_only_after_identification():
     )
     with pytest.raises(IllegalTransition):
         apply_consent(Encounter.start("e-2", AT), consent)
+
+
+def test_text_reference_round_trips_for_storage():
+    text = current_information_text()
+    consent = record_consent("given", given_by="patient", recorded_by="s", at=AT, text=text)
+    assert consent.text_ref == text.ref == "teleconsultation_info@v1"
+    assert information_text_by_ref(consent.text_ref) is text
+    for bad in ("teleconsultation_info", "@v1", "teleconsultation_info@vx", "x@v1"):
+        with pytest.raises(UnknownInformationText):
+            information_text_by_ref(bad)
