@@ -110,6 +110,18 @@ def _purge_run(args: argparse.Namespace) -> int:
     return run_purge(_settings(args), args.dry_run, args.retention_days)
 
 
+def _ble_configure(parser: argparse.ArgumentParser) -> None:
+    from telecabine.devices.ble.commands import configure
+
+    configure(parser)
+
+
+def _ble_run(args: argparse.Namespace) -> int:
+    from telecabine.devices.ble.commands import run
+
+    return run(args, _settings(args))
+
+
 COMMANDS: dict[str, tuple[str, Configure, Handler]] = {
     "run": ("Démarrer la station / start the station", _no_options, _cmd_run),
     "demo": (
@@ -137,6 +149,11 @@ COMMANDS: dict[str, tuple[str, Configure, Handler]] = {
         "Rétention : purge des consultations synchronisées / retention purge",
         _purge_configure,
         _purge_run,
+    ),
+    "ble": (
+        "Appareils Bluetooth de mesure : scan, appairage, essai / BLE vitals devices",
+        _ble_configure,
+        _ble_run,
     ),
 }
 

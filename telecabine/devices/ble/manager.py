@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from telecabine.devices.ble.adapters import AdapterRegistry
 from telecabine.devices.ble.driver import BleVitalsDevice, DiscoveredDevice, VitalsDevice, scan
@@ -11,6 +12,9 @@ from telecabine.devices.ble.errors import DeviceNotFound
 from telecabine.devices.ble.pairing import PairedDevice, PairingStore
 from telecabine.devices.ble.simulated import SimulatedAirspace
 from telecabine.domain.vitals import MeasurementKind
+
+if TYPE_CHECKING:
+    from telecabine.config import Settings
 
 log = logging.getLogger(__name__)
 
@@ -94,3 +98,25 @@ class BleDeviceManager:
         """Disconnect every device."""
         for device in list(self._devices.values()):
             await device.disconnect()
+
+
+def build_device_manager(settings: Settings, *, measure_seconds: float = 3.0) -> BleDeviceManager:
+    """The manager the station uses: simulated twins when ``settings.simulated_devices``."""
+    from telecabine.devices.ble.adapters import build_registry
+    from telecabine.devices.ble.simulated import Scenario
+
+    airspace = (
+        SimulatedAirspace.standard(Scenario(settings.ble_simulated_scenario), measure_seconds)
+        if settings.simulated_devices
+        else None
+    )
+    return BleDeviceManager(
+        build_registry(settings.ble_vendor_modules),
+        PairingStore(settings.ble_pairing_path),
+        timeouts=BleTimeouts(
+            scan=settings.ble_scan_timeout_s,
+            connect=settings.ble_connect_timeout_s,
+            measurement=settings.ble_measurement_timeout_s,
+        ),
+        airspace=airspace,
+    )
