@@ -276,3 +276,14 @@ def age_on(birth_date: date, on: date) -> int:
     """Age in whole years on ``on`` (a 29 February birthday counts on 1 March)."""
     before_birthday = (on.month, on.day) < (birth_date.month, birth_date.day)
     return on.year - birth_date.year - before_birthday
+
+
+# Upper bounds (exclusive) of the bands the doctor's waiting room shows instead of a birth date
+# (data minimisation); 16 and 18 are where the parcours and participation rules change.
+_AGE_BANDS = ((2, "0-1"), (16, "2-15"), (18, "16-17"), (40, "18-39"), (65, "40-64"), (75, "65-74"))
+
+
+def age_band(birth_date: date, on: date) -> str:
+    """Coarse age band for the waiting room (``"0-1"`` … ``"65-74"``, ``"75+"``), never the date."""
+    age = age_on(birth_date, on)
+    return next((label for upper, label in _AGE_BANDS if age < upper), "75+")

@@ -17,6 +17,7 @@ from telecabine.domain.identity import (
     PatientIdentity,
     Sex,
     acknowledge,
+    age_band,
     age_on,
     check_identity,
     parse_nir,
@@ -141,3 +142,21 @@ def test_no_patient_data_in_reprs():
         text = repr(obj)
         assert "Dupont" not in text and "184127505612355" not in text and "1984" not in text
     assert "Dupont" not in repr([ident]) and "Jean" not in f"{ident!r}"
+
+
+@pytest.mark.parametrize(
+    ("born", "band"),
+    [
+        (date(2025, 3, 3), "0-1"),
+        (date(2024, 3, 3), "0-1"),
+        (date(2024, 3, 2), "2-15"),
+        (date(2010, 3, 3), "2-15"),
+        (date(2010, 3, 2), "16-17"),
+        (date(2008, 3, 2), "18-39"),
+        (date(1961, 3, 2), "65-74"),
+        (date(1951, 3, 3), "65-74"),
+        (date(1951, 3, 2), "75+"),
+    ],
+)
+def test_age_band_for_the_waiting_room(born, band):
+    assert age_band(born, TODAY) == band and len(band) <= 16
