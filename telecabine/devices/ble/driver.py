@@ -145,7 +145,8 @@ class BleVitalsDevice:
             try:
                 await self._connect_once()
                 return
-            except DeviceUnsupported:
+            except (DeviceUnsupported, BluetoothUnavailable):
+                await self._drop_client()
                 raise
             except BleDeviceError as exc:
                 last = exc
@@ -183,6 +184,9 @@ class BleVitalsDevice:
             raise DeviceNotFound(str(exc)) from None
         except BleakError as exc:
             raise DeviceDisconnected(str(exc)) from None
+        except OSError as exc:
+            # Linux without BlueZ/D-Bus: the system bus socket is missing (FileNotFoundError).
+            raise BluetoothUnavailable(f"{type(exc).__name__}: {exc}") from None
 
     def _drain(self) -> None:
         while not self._queue.empty():

@@ -241,3 +241,19 @@ async def test_vendor_adapter_end_to_end():
     assert (await dev.measure(timeout=1)).values == {"temperature": (37.12, "Cel")}
     assert registry.match([], "ACME-T200") is ACME
     assert registry.match([a.HEALTH_THERMOMETER], None).adapter_id == "sig.thermometer"
+
+
+async def test_no_bluez_maps_to_bluetooth_unavailable():
+    """On Linux without BlueZ, bleak raises FileNotFoundError (no D-Bus socket) on connect."""
+    space = SimulatedAirspace.standard(measure_seconds=FAST)
+    base = space.client_backend()
+
+    class NoDbus(base):  # type: ignore[misc, valid-type]
+        async def connect(self, pair, **kwargs):
+            raise FileNotFoundError(2, "No such file or directory")
+
+    adapter = a.build_registry().for_kind(K.TEMPERATURE)[0]
+    dev = BleVitalsDevice(space.by_kind(K.TEMPERATURE).address, adapter, backend=NoDbus)
+    with pytest.raises(errors.BluetoothUnavailable) as e:
+        await dev.measure(timeout=1)
+    assert "Bluetooth indisponible" in e.value.message("fr")
