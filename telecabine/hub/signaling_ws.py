@@ -114,6 +114,13 @@ async def _receive_loop(ws: web.WebSocketResponse, allowed, handle) -> None:
 async def _relay(hub: HubState, msg, *, from_station: int | None, from_doctor: int | None):
     ref = await room.get(hub.engine, msg.encounter_id)
     if (
+        isinstance(msg, sig.Hangup)
+        and ref is not None
+        and ref.status in (room.ENDED, room.CANCELLED)
+        and (ref.station_id == from_station or (from_doctor and ref.doctor_id == from_doctor))
+    ):
+        return  # hangup is idempotent: the call is already over (e.g. cancel then hangup)
+    if (
         ref is None
         or ref.status != room.TAKEN
         or (from_station is not None and ref.station_id != from_station)

@@ -241,7 +241,8 @@ function onMessage(msg) {
         state.pendingTake = null;
         renderQueue();
         setStatus(msg.code === "already_taken" ? "already_taken" : "not_found", {}, "warn");
-      } else {
+      } else if (!(msg.ref_type === "hangup" && msg.code === "not_in_room")) {
+        // A late hangup for a call that is already over is not worth alarming the doctor.
         setStatus("error", { message: msg.message || msg.code }, "warn");
       }
       break;

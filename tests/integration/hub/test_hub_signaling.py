@@ -150,6 +150,13 @@ async def test_positions_and_cancel_from_both_sides(hub_env):
         )
         cancelled = await recv_type(st2, "cancelled")
         assert cancelled["by"] == "doctor" and cancelled["reason"] == "urgence"
+        # A hangup after the cancel (the call view closing) is silently accepted.
+        await doc.send_json({"v": 1, "type": "hangup", "encounter_id": "enc-b"})
+        await doc.send_json({"v": 1, "type": "ping"})
+        seen = []
+        while not seen or seen[-1] != "pong":
+            seen.append((await doc.receive_json(timeout=5))["type"])
+        assert "error" not in seen
         # Station-side cancel during a call reaches the doctor.
         await st1.send_json(announce("enc-c"))
         await recv_type(st1, "queued")
