@@ -73,6 +73,7 @@ async def page():
 
 
 async def test_full_call_from_waiting_room_to_wrap_up(qapp, hub, page, station_store, data_dir):
+    from telecabine.ui.screens.call import CallScreen
     from telecabine.ui.screens.call_documents import QtPdfPrinter
 
     running, token = hub
@@ -93,14 +94,9 @@ async def test_full_call_from_waiting_room_to_wrap_up(qapp, hub, page, station_s
                       play_audio=False)  # fmt: skip
     consult = ConsultationService(encounters, setup, measurement=measurement,
                                   printer=QtPdfPrinter(data_dir / "printed"))  # fmt: skip
-    prompts: list[str] = []
-    tasks: set[asyncio.Task] = set()
-
-    def on_prompt(kind: str, fr: str, en: str) -> None:
-        prompts.append(fr)  # the pharmacist puts the cuff on and presses "Mesurer"
-        tasks.add(asyncio.ensure_future(consult.measure(kind)))
-
-    consult.events.prompt.append(on_prompt)
+    screen = CallScreen(consult)
+    ended: list[bool] = []
+    screen.sig_next.connect(lambda: ended.append(True))
     js_errors: list[str] = []
     page.on("pageerror", lambda exc: js_errors.append(str(exc)))
     try:
@@ -110,7 +106,8 @@ async def test_full_call_from_waiting_room_to_wrap_up(qapp, hub, page, station_s
         await page.fill("#password", PASSWORD)
         await page.click("button[type=submit]")
         await page.wait_for_selector("body[data-ready='1']", timeout=10_000)
-        await consult.start_call(enc.id, "Céphalées", "40-64", ["8480-6"])
+        screen.on_enter({"encounter_id": enc.id, "reason": "Céphalées", "age_band": "40-64",
+                         "flagged_vitals": ["8480-6"], "lang": "fr"})  # fmt: skip
         row = page.locator(f"tr[data-encounter='{enc.id}']")
         await row.wait_for(timeout=10_000)
         loop = asyncio.get_running_loop()
@@ -123,6 +120,10 @@ async def test_full_call_from_waiting_room_to_wrap_up(qapp, hub, page, station_s
         await until(lambda: consult.call.remote_video.frames > 10, 10, "doctor video at station")
         rgb = consult.call.remote_video.latest_rgb(max_width=320)
         assert rgb is not None and rgb.mean() > 10  # Chromium's fake camera, not black
+        screen.refresh_video()  # the QTimer's job; this loop is plain asyncio
+        assert not screen.doctor_video.pixmap().isNull()
+        assert not screen.self_view.pixmap().isNull()
+        assert screen.banner.text() == "En consultation"
         assert encounters.get(enc.id).state == "in_call"
         await until(lambda: page.evaluate(PIXEL_JS, [0.5, 0.75]), 5, "canvas readable")
         assert near_rgb(await page.evaluate(PIXEL_JS, [0.5, 0.75]), ROLE_BGR["room"])
@@ -130,8 +131,11 @@ async def test_full_call_from_waiting_room_to_wrap_up(qapp, hub, page, station_s
 
         # --- measurement requested by the doctor, measured in the cabin ---------------------------
         await page.click("button[data-kind='blood_pressure']")
+        await until(lambda: not screen.prompt.isHidden(), 5, "prompt in the cabin")
+        assert screen.prompt.text() == "Le médecin demande la tension"
+        screen.measure_button.click()  # the pharmacist puts the cuff on and presses the button
         await page.locator("li[data-code='8480-6']").wait_for(timeout=10_000)
-        assert prompts == ["Le médecin demande la tension"]
+        assert "Pression systolique" in screen.vitals.text()
         assert "mm[Hg]" in await page.locator("li[data-code='8480-6']").inner_text()
 
         # --- otoscope on the same track ---------------------------------------------------------
@@ -150,6 +154,8 @@ async def test_full_call_from_waiting_room_to_wrap_up(qapp, hub, page, station_s
         assert docs[0].kind == "prescription" and docs[0].printed_at is not None
         printed = list((data_dir / "printed").glob("*.pdf"))
         assert len(printed) == 1 and printed[0].read_bytes().startswith(b"%PDF-")
+        assert screen.document_info.text() == "Ordonnance reçue — imprimée"
+        assert not screen.document_preview.pixmap().isNull()
 
         # --- end of call ---------------------------------------------------------------------------
         await page.select_option(".tc-end select[name=act]", "TCG")
@@ -160,10 +166,9 @@ async def test_full_call_from_waiting_room_to_wrap_up(qapp, hub, page, station_s
         assert encounters.get(enc.id).state == "wrap_up"
         summary = encounters.load_draft(enc.id).data["doctor_summary"]
         assert summary["act_code"] == "TCG" and summary["doctor"]["rpps"] == "10000000001"
+        assert ended == [True]  # the screen hands over to wrap-up
         assert not js_errors
     finally:
-        for t in tasks:
-            t.cancel()
         if consult.call is not None:
             await consult.call.close()
         await consult.wait_ended()
