@@ -87,6 +87,12 @@ class MeasurementUpdate:
     message_en: str = ""
     battery: int | None = None
 
+    def as_status_fields(self) -> dict[str, str]:
+        """Fields of the data-channel ``measurement_status`` message (detail in FR / EN)."""
+        status = {Status.DONE: "done", Status.FAILED: "failed"}.get(self.status, "in_progress")
+        detail = f"{self.message_fr} / {self.message_en}" if self.message_fr else self.status.value
+        return {"kind": self.kind.value, "status": status, "detail": detail}
+
 
 class MeasurementFailed(Exception):
     """A measurement that did not give observations; message fit for the screen."""
@@ -126,6 +132,7 @@ class MeasurementService:
         self._obs_listeners: list[ObservationListener] = []
         self._status_listeners: list[StatusListener] = []
         self._running: dict[MeasurementKind, asyncio.Task[tuple[Observation, ...]]] = {}
+        self._running_for: dict[MeasurementKind, str] = {}
 
     # --- listeners -------------------------------------------------------------------------
 
@@ -181,9 +188,13 @@ class MeasurementService:
         """Measure ``kind`` with its device, store and publish; raises :class:`MeasurementFailed`."""
         kind = MeasurementKind(kind)
         task = self._running.get(kind)
+        if task is not None and not task.done() and self._running_for.get(kind) != encounter_id:
+            # Never hand one patient's values to another: the old measurement is abandoned.
+            await self.cancel(kind)
         if task is None or task.done():
             task = asyncio.get_running_loop().create_task(self._measure(encounter_id, kind))
             self._running[kind] = task
+            self._running_for[kind] = encounter_id
         # shield: a cancelled caller (screen left) does not cancel the doctor's joined request.
         return await asyncio.shield(task)
 

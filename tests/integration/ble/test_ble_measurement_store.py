@@ -132,3 +132,38 @@ def test_manual_entry_marked_manual_and_validated(station_store, data_dir, encou
     stored = station_store.encounters.observations(encounter.id)
     assert [(o.code, o.method) for o in stored] == [("8310-5", "manual")]
     assert [o.code for o in got] == ["8310-5"]
+
+
+async def test_other_patient_never_gets_running_values(station_store, data_dir, encounter):
+    import asyncio
+
+    other = station_store.encounters.create("cabine-test", now=NOW)
+    service, manager, _ = make_service(station_store, data_dir)
+    first = asyncio.ensure_future(service.measure(encounter.id, K.WEIGHT))
+    await asyncio.sleep(0.02)
+    observations = await service.measure(other.id, K.WEIGHT)
+    with pytest.raises(asyncio.CancelledError):
+        await first
+    await manager.close()
+    assert observations[0].code == "29463-7"
+    assert station_store.encounters.observations(encounter.id) == []
+    assert len(station_store.encounters.observations(other.id)) == 1
+
+
+async def test_published_values_fit_the_data_channel_contract(station_store, data_dir, encounter):
+    from telecabine.protocol.datachannel import MeasurementStatus, Vital
+
+    service, manager, _ = make_service(station_store, data_dir, Scenario.HYPERTENSION)
+    vitals, statuses = [], []
+    service.add_observation_listener(lambda enc, obs: vitals.append(Vital(**obs.as_vital_fields())))
+    service.add_status_listener(
+        lambda u: statuses.append(MeasurementStatus(**u.as_status_fields()))
+    )
+    await service.measure(encounter.id, K.BLOOD_PRESSURE)
+    await manager.close()
+    assert [(v.code, v.flag, v.unit) for v in vitals][:2] == [
+        ("8480-6", "high", "mm[Hg]"),
+        ("8462-4", "high", "mm[Hg]"),
+    ]
+    assert all(v.method == "device:5A:1D:00:00:00:02" for v in vitals)
+    assert statuses[0].status == "in_progress" and statuses[-1].status == "done"
