@@ -14,9 +14,9 @@ import contextlib
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any, NoReturn, Protocol
+from typing import TYPE_CHECKING, Any, NoReturn, Protocol
 
 from telecabine.devices.ble.adapters import DeviceReading
 from telecabine.devices.ble.driver import VitalsDevice
@@ -33,6 +33,10 @@ from telecabine.domain.vitals import (
     device_method,
     make_observation,
 )
+
+if TYPE_CHECKING:
+    from telecabine.config import Settings
+    from telecabine.devices.ble.manager import BleDeviceManager
 
 log = logging.getLogger(__name__)
 
@@ -311,3 +315,25 @@ class MeasurementService:
         self._publish(encounter_id, observations)
         self._emit(MeasurementUpdate(kind, Status.DONE, None, observations=observations))
         return observations
+
+
+def build_measurement_service(
+    settings: Settings, sink: ObservationSink, *, clock: Callable[[], datetime] | None = None
+) -> tuple[MeasurementService, BleDeviceManager]:
+    """Composition helper for ``app.py``: the service and its device manager (close it at exit).
+
+    ``sink`` is the store's ``EncounterRepository``; simulated devices when
+    ``settings.simulated_devices`` (scenario ``settings.ble_simulated_scenario``).
+    """
+    from telecabine.devices.ble.manager import build_device_manager
+    from telecabine.domain.vitals import default_ranges
+
+    manager = build_device_manager(settings)
+    service = MeasurementService(
+        manager,
+        sink,
+        ranges=default_ranges(),
+        clock=clock or (lambda: datetime.now(UTC)),
+        measurement_timeout=settings.ble_measurement_timeout_s,
+    )
+    return service, manager

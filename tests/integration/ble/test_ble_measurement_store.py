@@ -167,3 +167,23 @@ async def test_published_values_fit_the_data_channel_contract(station_store, dat
     ]
     assert all(v.method == "device:5A:1D:00:00:00:02" for v in vitals)
     assert statuses[0].status == "in_progress" and statuses[-1].status == "done"
+
+
+async def test_built_from_settings_in_demo_mode(station_store, data_dir, encounter):
+    from telecabine.config import load_settings
+    from telecabine.services.measurement import build_measurement_service
+
+    settings = load_settings(
+        data_dir=data_dir,
+        simulated_devices=True,
+        ble_simulated_scenario="fever",
+        ble_scan_timeout_s=0.05,
+    )
+    service, manager = build_measurement_service(settings, station_store.encounters)
+    for p in manager.airspace.peripherals.values():
+        p.measure_seconds = 0.05
+    observations = await service.measure(encounter.id, K.TEMPERATURE)
+    await manager.close()
+    assert (observations[0].value, observations[0].flag) == (39.2, "high")
+    assert observations[0].measured_at.tzinfo is not None
+    assert (data_dir / "ble_pairing.json").is_file()
