@@ -58,6 +58,12 @@ class HubSettings(BaseSettings):
         description="Extra browser origins allowed (behind a proxy); the hub's own is implied.",
     )
     max_body_bytes: int = Field(default=256 * 1024, description="Largest HTTP request body.")
+    disconnect_grace_s: float = Field(
+        default=30.0,
+        ge=0,
+        description="How long a call survives its doctor's or station's signaling socket "
+        "dropping (media is peer-to-peer and may still flow) before the other side is told.",
+    )
 
     def resolved_database_url(self) -> str:
         """The database URL, defaulting to a SQLite file in the data directory."""

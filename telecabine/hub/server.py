@@ -54,6 +54,8 @@ async def _on_startup(app: web.Application) -> None:
 
 
 async def _on_shutdown(app: web.Application) -> None:
+    for task in list(app[HUB].tasks):
+        task.cancel()
     for ws in app[HUB].connections.all_sockets():
         await ws.close(code=WSCloseCode.GOING_AWAY, message=b"hub shutting down")
 

@@ -8,6 +8,7 @@ offer/answer/ice/hangup are relayed only between the station and the doctor of t
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import time
@@ -179,11 +180,37 @@ async def station_ws(request: web.Request) -> web.StreamResponse:
         await _receive_loop(ws, sig.STATION_TO_HUB, handle)
     finally:
         hub.connections.remove(hub.connections.stations, station.id, ws)
-        if station.id not in hub.connections.stations and await room.drop_station(
-            hub.engine, station.id, _now()
-        ):
-            await broadcast_room(hub)
+        if station.id not in hub.connections.stations:
+            if await room.drop_station(hub.engine, station.id, _now()):
+                await broadcast_room(hub)
+            hub.spawn(_end_calls_if_gone(hub, station_id=station.id))
     return ws
+
+
+async def _end_calls_if_gone(
+    hub: HubState, *, station_id: int | None = None, doctor_id: int | None = None
+) -> None:
+    """After the grace delay, end the calls of a station/doctor whose socket has not returned.
+
+    Media is peer-to-peer and can outlive a signaling blip, hence the delay; after it, the other
+    side is told ``cancelled`` by ``hub`` so nobody waits for a peer that is gone.
+    """
+    await asyncio.sleep(hub.settings.disconnect_grace_s)
+    if station_id is not None and station_id in hub.connections.stations:
+        return
+    if doctor_id is not None and doctor_id in hub.connections.doctors:
+        return
+    for ref in await room.taken(hub.engine, station_id=station_id, doctor_id=doctor_id):
+        if not await room.close(hub.engine, ref.encounter_id, room.CANCELLED, _now()):
+            continue
+        gone = "station" if station_id is not None else "doctor"
+        notice = sig.Cancelled(
+            encounter_id=ref.encounter_id, by="hub", reason=f"{gone}_disconnected"
+        )
+        if station_id is not None:
+            await _send_all(hub.connections.doctors.get(ref.doctor_id or -1), notice)
+        else:
+            await _send_all(hub.connections.stations.get(ref.station_id), notice)
 
 
 async def _doctor_joined(hub: HubState, encounter_id: str, doctor_id: int, station_name: str):
@@ -243,4 +270,6 @@ async def doctor_ws(request: web.Request) -> web.StreamResponse:
         await _receive_loop(ws, sig.DOCTOR_TO_HUB, handle)
     finally:
         hub.connections.remove(hub.connections.doctors, doctor.id, ws)
+        if doctor.id not in hub.connections.doctors:
+            hub.spawn(_end_calls_if_gone(hub, doctor_id=doctor.id))
     return ws

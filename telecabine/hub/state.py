@@ -52,6 +52,16 @@ class HubState:
     inline_style_hashes: list[str] = field(default_factory=list)
     # Last position told to each waiting station, so ``position`` is sent only on change.
     positions_sent: dict[str, int] = field(default_factory=dict)
+    # Background tasks (disconnect grace timers), kept referenced until done.
+    tasks: set[asyncio.Task] = field(default_factory=set)
+
+    def spawn(self, coro) -> asyncio.Task:
+        """Run a background task, keeping a reference so it is not garbage-collected."""
+        task = asyncio.ensure_future(coro)
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+        return task
+
     # Serialises waiting-room writes in this process (the DB's conditional UPDATE is what
     # makes "take" atomic across processes; the lock keeps queue pushes in order).
     room_lock: asyncio.Lock = field(default_factory=asyncio.Lock)

@@ -195,3 +195,18 @@ async def doctor_public(engine: AsyncEngine, doctor_id: int) -> tuple[str, str]:
             )
         ).one()
     return row.name, row.specialty
+
+
+async def taken(
+    engine: AsyncEngine, *, station_id: int | None = None, doctor_id: int | None = None
+):
+    """Encounters in a call (status ``taken``) for a station or a doctor."""
+    query = select(encounters.c.encounter_id, encounters.c.station_id, encounters.c.doctor_id)
+    query = query.where(encounters.c.status == TAKEN)
+    if station_id is not None:
+        query = query.where(encounters.c.station_id == station_id)
+    if doctor_id is not None:
+        query = query.where(encounters.c.doctor_id == doctor_id)
+    async with engine.connect() as conn:
+        rows = (await conn.execute(query)).all()
+    return [EncounterRef(r.encounter_id, r.station_id, r.doctor_id, TAKEN) for r in rows]

@@ -209,3 +209,36 @@ async def test_malformed_messages_get_errors_and_socket_survives(hub_env):
         await st.send_json({"v": 1, "type": "ping"})
         assert (await recv_type(st, "pong"))["v"] == 1
         await st.close()
+
+
+async def test_call_ends_when_a_side_stays_away_past_the_grace(hub_env):
+    from telecabine.hub.state import HUB
+
+    hub_env.hub.app[HUB].settings.disconnect_grace_s = 0.3
+    async with client() as ss, client() as ds:
+        st = await station_ws(hub_env, ss)
+        doc = await doctor_ws(hub_env, ds, "dr.g")
+        # 1) The doctor's socket blips and comes back within the grace: the call goes on.
+        await st.send_json(announce("enc-g1"))
+        await recv_type(st, "queued")
+        await doc.send_json({"v": 1, "type": "take", "encounter_id": "enc-g1"})
+        await recv_type(st, "doctor_joined")
+        await doc.close()
+        doc = await ds.ws_connect(hub_env.ws_url + "/ws/doctor", origin=hub_env.url)
+        await asyncio.sleep(0.6)
+        await st.send_json({"v": 1, "type": "offer", "encounter_id": "enc-g1", "sdp": "v=0"})
+        assert (await recv_type(doc, "offer"))["sdp"] == "v=0"
+        # 2) The doctor goes away for good: the station is told by the hub.
+        await doc.close()
+        cancelled = await recv_type(st, "cancelled")
+        assert cancelled["by"] == "hub" and cancelled["reason"] == "doctor_disconnected"
+        # 3) The station goes away during a call: the doctor is told.
+        doc = await ds.ws_connect(hub_env.ws_url + "/ws/doctor", origin=hub_env.url)
+        await st.send_json(announce("enc-g2"))
+        await recv_type(st, "queued")
+        await doc.send_json({"v": 1, "type": "take", "encounter_id": "enc-g2"})
+        await recv_type(doc, "taken")
+        await st.close()
+        cancelled = await recv_type(doc, "cancelled")
+        assert cancelled["reason"] == "station_disconnected"
+        await doc.close()
