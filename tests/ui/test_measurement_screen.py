@@ -80,6 +80,7 @@ def test_normal_all_steps_then_next(loop, qtbot, tmp_path):
     assert "Appareil connecté" in statuses and "Mesure en cours…" in statuses
     assert statuses[-1] == "Mesure terminée"
     assert screen.value_label.text() == "36,8 °C"
+    assert screen.measure_button.isEnabled() and screen.manual_button.isEnabled()
     assert "Normal" in screen.detail_label.text()
     expected = {K.BLOOD_PRESSURE: "122/78 mmHg", K.SPO2: "97 %", K.WEIGHT: "72,4 kg"}
     for kind, text in expected.items():
@@ -127,10 +128,13 @@ def test_device_error_shows_message_retry_and_manual(loop, qtbot, tmp_path):
     assert screen.retry_button.isVisible() and not screen.measure_button.isVisible()
     assert sink.observations == [] and sink.incidents == ["ble.device_error"]
     # fallback: manual entry, marked manual
+    assert screen.manual_button.isEnabled() and screen.retry_button.isEnabled()
     qtbot.mouseClick(screen.manual_button, Qt.MouseButton.LeftButton)
+    assert screen.manual.isVisible()
     qtbot.keyClicks(screen.manual.field("systolic"), "135")
     qtbot.keyClicks(screen.manual.field("diastolic"), "85")
     qtbot.mouseClick(screen.manual.save_button, Qt.MouseButton.LeftButton)
+    assert not screen.manual.isVisible()
     assert screen.value_label.text() == "135/85 mmHg"
     assert "(saisie manuelle)" in screen.detail_label.text()
     assert {o["method"] for o in sink.observations} == {"manual"}

@@ -344,6 +344,8 @@ class MeasurementScreen(QWidget):
         self._pages.setCurrentIndex(0)
         self.error_label.clear()
         self._task = asyncio.ensure_future(self._run(self._encounter_id, self._kind))
+        # Updates during the task render it as busy; render once more when it has finished.
+        self._task.add_done_callback(lambda _t: self._render())
         self._render()
         return self._task
 
