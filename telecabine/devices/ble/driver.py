@@ -126,6 +126,9 @@ class BleVitalsDevice:
         except GattParseError as exc:
             log.warning("BLE %s: unreadable frame (%s)", self._adapter.adapter_id, exc)
             item = DeviceReportedError("device.error.bad_frame", str(exc))
+        except Exception as exc:  # a vendor decoder's bug must not escape into bleak's loop
+            log.exception("BLE %s: decoder failed", self._adapter.adapter_id)
+            item = DeviceReportedError("device.error.bad_frame", type(exc).__name__)
         self._put(item)
 
     def _put(self, item: Any) -> None:

@@ -8,12 +8,15 @@ disconnected callback gets the ``BleakClient``, the scanner's detection callback
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import struct
 
 import pytest
 from bleak import BleakClient
 from bleak.backends.characteristic import BleakGATTCharacteristic
+from hypothesis import given
+from hypothesis import strategies as st
 
 from telecabine.devices.ble import adapters as a
 from telecabine.devices.ble import errors, frames, gatt
@@ -257,3 +260,28 @@ async def test_no_bluez_maps_to_bluetooth_unavailable():
     with pytest.raises(errors.BluetoothUnavailable) as e:
         await dev.measure(timeout=1)
     assert "Bluetooth indisponible" in e.value.message("fr")
+
+
+@pytest.mark.parametrize("adapter", a.STANDARD_ADAPTERS, ids=lambda x: x.adapter_id)
+@given(data=st.binary(max_size=32))
+def test_standard_decoders_only_raise_parse_errors(adapter, data):
+    for uuid in adapter.notify_uuids + adapter.optional_notify_uuids:
+        try:
+            reading = adapter.decode(uuid, data)
+        except gatt.GattParseError:
+            continue
+        assert reading.kind == adapter.kind
+
+
+async def test_buggy_vendor_decoder_becomes_bad_frame_error():
+    def boom(_char, _data):
+        raise KeyError("vendor bug")
+
+    space = SimulatedAirspace.standard(measure_seconds=FAST)
+    buggy = dataclasses.replace(a.build_registry().for_kind(K.TEMPERATURE)[0], decode=boom)
+    dev = BleVitalsDevice(
+        space.by_kind(K.TEMPERATURE).address, buggy, backend=space.client_backend()
+    )
+    with pytest.raises(errors.DeviceReportedError) as e:
+        await dev.measure(timeout=1)
+    assert e.value.key == "device.error.bad_frame"
