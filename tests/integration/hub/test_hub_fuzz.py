@@ -28,9 +28,9 @@ TEMPLATES = {
     "bogus": {},
 }  # fmt: skip
 WEIRD = [None, True, -1, 2**70, 1.5, "", "é" * 300, [], {}, [[[]]], "a b", "\u0000", "../.."]
-# Replies that are legitimately silent: a successful cancel of one's own encounter, or a
-# client-side pong/error that the hub just ignores.
-SILENT_OK = {"cancel", "pong", "error"}
+# Replies that are legitimately silent: a successful cancel of one's own encounter, a hangup
+# of one's own call that is already over (idempotent), or a pong/error the hub just ignores.
+SILENT_OK = {"cancel", "hangup", "pong", "error"}
 
 
 def fuzz_frame(rng: random.Random) -> str | bytes:
