@@ -114,6 +114,54 @@ class Settings(BaseSettings):
         "(telecabine/domain/billing/data/tariffs.json); empty = packaged copy.",
     )
 
+    # --- cameras, audio, equipment check (devices/registry.py, services/preflight.py) ------
+    camera_room: str | None = Field(
+        default="0",
+        description="Room camera: device index, /dev/videoN, a video file path or sim:<role>.",
+    )
+    camera_otoscope: str | None = Field(default=None, description="Otoscope camera (as above).")
+    camera_dermatoscope: str | None = Field(
+        default=None, description="Dermatoscope camera (as above)."
+    )
+    camera_document: str | None = Field(default=None, description="Document camera (as above).")
+    camera_width: int = Field(default=1280, ge=320, description="Requested capture width.")
+    camera_height: int = Field(default=720, ge=240, description="Requested capture height.")
+    camera_fps: float = Field(default=30.0, gt=0, description="Requested capture frame rate.")
+    video_frozen_after_s: float = Field(
+        default=3.0, gt=0, description="Identical pictures for this long = camera frozen."
+    )
+    video_black_luma: float = Field(
+        default=12.0, ge=0, description="Mean luma (0-255) below which a picture is black."
+    )
+    audio_input: str | None = Field(
+        default=None, description="Microphone: PortAudio name (or part of it), index, or sim."
+    )
+    audio_output: str | None = Field(default=None, description="Speaker (as above).")
+    stethoscope_device: str | None = Field(
+        default=None, description="Stethoscope input (as above); None = no stethoscope."
+    )
+    stethoscope_gain: float = Field(default=4.0, gt=0, le=64, description="Stethoscope gain.")
+    stethoscope_mode: Literal["heart", "lung"] = Field(
+        default="heart", description="Band-pass: heart 20-200 Hz or lung 100-1000 Hz."
+    )
+    device_choices_filename: str = Field(
+        default="devices.json",
+        description="Camera/audio choices made on the equipment screen (no patient data).",
+    )
+    preflight_min_fps: float = Field(default=15.0, gt=0, description="Camera fps below = warning.")
+    preflight_mic_min_dbfs: float = Field(
+        default=-50.0, description="Microphone level the user's voice must reach (dBFS RMS)."
+    )
+    preflight_listen_s: float = Field(
+        default=3.0, gt=0, description="How long the check listens to the microphone."
+    )
+    preflight_min_free_mb: int = Field(
+        default=500, ge=0, description="Free space in data_dir below which the check fails."
+    )
+    preflight_max_clock_skew_s: float = Field(
+        default=120.0, gt=0, description="Clock difference with the hub above = warning."
+    )
+
     @property
     def db_path(self) -> Path:
         """Absolute path of the station database file."""
