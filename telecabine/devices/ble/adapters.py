@@ -74,6 +74,9 @@ class VendorAdapter:
     # in a row the last one is taken as the measurement (0 = wait for a final frame).
     settle_frames: int = 0
     optional_notify_uuids: tuple[str, ...] = field(default=())
+    # Devices that only send indications over an encrypted link: bond before connecting
+    # (bleak's ``BleakClient(pair=True)``; BlueZ then runs "Just Works" pairing).
+    requires_bonding: bool = False
 
     def matches(self, service_uuids: Iterable[str], local_name: str | None) -> bool:
         """True when an advertisement belongs to a device this adapter handles."""

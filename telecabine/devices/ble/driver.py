@@ -161,7 +161,12 @@ class BleVitalsDevice:
         kwargs: dict[str, Any] = {"disconnected_callback": self._on_disconnected}
         if self._backend is not None:
             kwargs["backend"] = self._backend
-        client = BleakClient(self._address, timeout=self._connect_timeout, **kwargs)
+        client = BleakClient(
+            self._address,
+            timeout=self._connect_timeout,
+            pair=self._adapter.requires_bonding,
+            **kwargs,
+        )
         self._client = client
         try:
             async with asyncio.timeout(self._connect_timeout):

@@ -126,6 +126,7 @@ class SimulatedPeripheral:
     name: str = ""
     rssi: int = -55
     connections: int = 0
+    bonded: bool = False
     # Custom devices (vendor adapters) provide their own service table and script.
     service_uuid: str | None = None
     characteristics: tuple[tuple[str, str], ...] = ()
@@ -238,6 +239,7 @@ class _SimulatedClient(BaseBleakClient):
             )
         await asyncio.sleep(0.01)  # a real link takes time; never complete synchronously
         p.connections += 1
+        p.bonded = p.bonded or pair
         self._peripheral = p
         self.services = _gatt_table(p)
         self._connected = True

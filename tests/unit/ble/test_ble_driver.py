@@ -242,6 +242,14 @@ async def test_vendor_adapter_end_to_end():
     assert [(d.adapter_id, d.name) for d in found] == [("acme.thermo", "ACME-T100")]
     dev = BleVitalsDevice(found[0].address, ACME, backend=space.client_backend())
     assert (await dev.measure(timeout=1)).values == {"temperature": (37.12, "Cel")}
+    assert not space.peripherals["AC:ME:00:00:00:01"].bonded
+    bonding = BleVitalsDevice(
+        found[0].address,
+        dataclasses.replace(ACME, requires_bonding=True),
+        backend=space.client_backend(),
+    )
+    await bonding.connect()
+    assert space.peripherals["AC:ME:00:00:00:01"].bonded  # bleak passed pair=True down
     assert registry.match([], "ACME-T200") is ACME
     assert registry.match([a.HEALTH_THERMOMETER], None).adapter_id == "sig.thermometer"
 
