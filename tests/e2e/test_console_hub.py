@@ -139,6 +139,8 @@ async def test_sign_in_queue_take_cancel(console_hub, browser):
         await row.wait_for(timeout=5_000)
         assert "Température" in await row.inner_text()
         assert "Pharmacie du Centre" in await row.inner_text()
+        assert (await page.title()).startswith("(1) ")
+        assert "Pharmacie du Centre" in await page.locator("#announcer").inner_text()
         await _shot(page, "queue-fr")
 
         # Language switch re-renders the queue in English.

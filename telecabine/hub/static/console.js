@@ -31,7 +31,6 @@ function setStatus(key, vars = {}, tone = "info") {
 
 function applyLang() {
   document.documentElement.lang = state.lang;
-  document.title = state.lang === "fr" ? "Télécabine — console médecin" : "Telecabine — doctor console";
   for (const el of document.querySelectorAll("[data-i18n]")) {
     el.textContent = t(state.lang, el.dataset.i18n);
   }
@@ -87,6 +86,9 @@ function renderQueue() {
     return tr;
   });
   body.replaceChildren(...rows);
+  // The tab title shows the count so a doctor working in another tab sees patients arrive.
+  const title = t(state.lang, "doc_title");
+  document.title = rows.length ? `(${rows.length}) ${title}` : title;
   $("queue-title").textContent = rows.length
     ? t(state.lang, "queue_count", { n: rows.length })
     : t(state.lang, "queue_title");
@@ -215,11 +217,17 @@ function cancelCall() {
 
 function onMessage(msg) {
   switch (msg.type) {
-    case "queue":
+    case "queue": {
+      const known = new Set(state.entries.map((e) => e.encounter_id));
+      const fresh = msg.entries.filter((e) => !known.has(e.encounter_id));
+      if (fresh.length && !state.call) {
+        $("announcer").textContent = t(state.lang, "new_patient", { cabin: fresh[0].cabin });
+      }
       state.entries = msg.entries;
       state.receivedAt = performance.now();
       renderQueue();
       break;
+    }
     case "taken":
       openCall(msg.encounter_id, msg.ice_servers || []);
       break;

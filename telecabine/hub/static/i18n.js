@@ -32,6 +32,8 @@ export const STRINGS = {
     who: "{name} · {specialty}",
     waited: "{m} min {s} s",
     age_years: "{age} ans",
+    new_patient: "Nouveau patient en attente : {cabin}.",
+    doc_title: "Télécabine — console médecin",
     queue_count: "Salle d'attente ({n})",
     vitals: {
       "8310-5": "Température",
@@ -77,6 +79,8 @@ export const STRINGS = {
     who: "{name} · {specialty}",
     waited: "{m} min {s} s",
     age_years: "{age} y",
+    new_patient: "New patient waiting: {cabin}.",
+    doc_title: "Telecabine — doctor console",
     queue_count: "Waiting room ({n})",
     vitals: {
       "8310-5": "Temperature",
