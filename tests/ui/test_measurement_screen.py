@@ -210,3 +210,33 @@ def test_real_store_receives_screen_values(loop, qtbot, tmp_path, station_store)
         "2708-6",
         "8867-4",
     ]
+
+
+def test_english_translation_file_applies(loop, qtbot, tmp_path, qapp):
+    """resources/i18n/measurement_en.ts compiles and every screen string switches to English."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from PySide6.QtCore import QTranslator
+
+    ts = Path(__file__).resolve().parents[2] / "resources" / "i18n" / "measurement_en.ts"
+    qm = tmp_path / "measurement_en.qm"
+    lrelease = Path(sys.executable).parent / "pyside6-lrelease"
+    subprocess.run(
+        [str(lrelease), str(ts), "-qm", str(qm)], check=True, capture_output=True, timeout=60
+    )
+    translator = QTranslator()
+    assert translator.load(str(qm))
+    qapp.installTranslator(translator)
+    try:
+        screen, _, _, manager = build(qtbot, tmp_path, Scenario.DEVICE_ERROR, lang="en")
+        assert screen.measure_button.text() == "Start the measurement"
+        assert screen.step_buttons[K.BLOOD_PRESSURE].text() == "Blood pressure"
+        assert screen.instruction.text().startswith("Place the thermometer")
+        measure(loop, qtbot, screen)
+        assert screen.status_label.text() == "The measurement failed"
+        assert screen.error_label.text().startswith("The device could not measure")
+        loop.run_until_complete(manager.close())
+    finally:
+        qapp.removeTranslator(translator)

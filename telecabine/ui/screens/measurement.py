@@ -32,7 +32,6 @@ from telecabine.services.measurement import MeasurementFailed, MeasurementUpdate
 from telecabine.ui.screens.measurement_manual import ManualEntryForm
 
 log = logging.getLogger(__name__)
-CTX = "MeasurementScreen"
 GUIDANCE_DIR = Path(__file__).resolve().parents[3] / "resources" / "guidance"
 DEFAULT_KINDS = (
     MeasurementKind.TEMPERATURE,
@@ -42,56 +41,61 @@ DEFAULT_KINDS = (
 )
 
 
-def _t(text: str) -> str:
-    return QCoreApplication.translate(CTX, text)
-
-
-# Source strings (French first) are listed literally so lupdate finds them.
+# Source strings (French first) are written as literal QCoreApplication.translate("Context",
+# "text") calls: pyside6-lupdate only extracts that form (not a one-argument wrapper).
 def _step_title(kind: MeasurementKind) -> str:
     return {
-        MeasurementKind.TEMPERATURE: _t("Température"),
-        MeasurementKind.BLOOD_PRESSURE: _t("Tension"),
-        MeasurementKind.SPO2: _t("Oxygène"),
-        MeasurementKind.WEIGHT: _t("Poids"),
-        MeasurementKind.HEART_RATE: _t("Pouls"),
+        MeasurementKind.TEMPERATURE: QCoreApplication.translate("MeasurementScreen", "Température"),
+        MeasurementKind.BLOOD_PRESSURE: QCoreApplication.translate("MeasurementScreen", "Tension"),
+        MeasurementKind.SPO2: QCoreApplication.translate("MeasurementScreen", "Oxygène"),
+        MeasurementKind.WEIGHT: QCoreApplication.translate("MeasurementScreen", "Poids"),
+        MeasurementKind.HEART_RATE: QCoreApplication.translate("MeasurementScreen", "Pouls"),
     }[kind]
 
 
 def _instruction(kind: MeasurementKind) -> str:
     return {
-        MeasurementKind.TEMPERATURE: _t(
-            "Placez le thermomètre sous la langue, bouche fermée, jusqu'au signal sonore."
+        MeasurementKind.TEMPERATURE: QCoreApplication.translate(
+            "MeasurementScreen",
+            "Placez le thermomètre sous la langue, bouche fermée, jusqu'au signal sonore.",
         ),
-        MeasurementKind.BLOOD_PRESSURE: _t(
+        MeasurementKind.BLOOD_PRESSURE: QCoreApplication.translate(
+            "MeasurementScreen",
             "Placez le brassard sur le bras gauche, deux doigts au-dessus du coude, "
-            "bras posé sur la table à hauteur du cœur."
+            "bras posé sur la table à hauteur du cœur.",
         ),
-        MeasurementKind.SPO2: _t(
-            "Placez l'oxymètre au bout de l'index, main posée sur la table et immobile."
+        MeasurementKind.SPO2: QCoreApplication.translate(
+            "MeasurementScreen",
+            "Placez l'oxymètre au bout de l'index, main posée sur la table et immobile.",
         ),
-        MeasurementKind.WEIGHT: _t("Montez sur la balance pieds nus et restez immobile."),
-        MeasurementKind.HEART_RATE: _t(
-            "Attachez la ceinture sous la poitrine, capteur au centre, contre la peau."
+        MeasurementKind.WEIGHT: QCoreApplication.translate(
+            "MeasurementScreen", "Montez sur la balance pieds nus et restez immobile."
+        ),
+        MeasurementKind.HEART_RATE: QCoreApplication.translate(
+            "MeasurementScreen",
+            "Attachez la ceinture sous la poitrine, capteur au centre, contre la peau.",
         ),
     }[kind]
 
 
 def _status_text(status: Status) -> str:
     return {
-        Status.SEARCHING: _t("Recherche de l'appareil…"),
-        Status.CONNECTED: _t("Appareil connecté"),
-        Status.MEASURING: _t("Mesure en cours…"),
-        Status.DONE: _t("Mesure terminée"),
-        Status.FAILED: _t("La mesure a échoué"),
+        Status.SEARCHING: QCoreApplication.translate(
+            "MeasurementScreen", "Recherche de l'appareil…"
+        ),
+        Status.CONNECTED: QCoreApplication.translate("MeasurementScreen", "Appareil connecté"),
+        Status.MEASURING: QCoreApplication.translate("MeasurementScreen", "Mesure en cours…"),
+        Status.DONE: QCoreApplication.translate("MeasurementScreen", "Mesure terminée"),
+        Status.FAILED: QCoreApplication.translate("MeasurementScreen", "La mesure a échoué"),
     }[status]
 
 
 def _flag_text(flag: str | None) -> str:
     return {
-        "normal": _t("Normal"),
-        "low": _t("Bas"),
-        "high": _t("Élevé"),
-        "critical": _t("À signaler au médecin"),
+        "normal": QCoreApplication.translate("MeasurementScreen", "Normal"),
+        "low": QCoreApplication.translate("MeasurementScreen", "Bas"),
+        "high": QCoreApplication.translate("MeasurementScreen", "Élevé"),
+        "critical": QCoreApplication.translate("MeasurementScreen", "À signaler au médecin"),
     }.get(flag or "", "")
 
 
@@ -266,18 +270,30 @@ class MeasurementScreen(QWidget):
     def retranslate(self, lang: str | None = None) -> None:
         """Re-apply every string (Qt translator) and the language of domain/service messages."""
         self._lang = lang or self._lang
-        self.title.setText(_t("Mesures"))
+        self.title.setText(QCoreApplication.translate("MeasurementScreen", "Mesures"))
         for kind, b in self.step_buttons.items():
             done = "✓ " if kind in self._results else ""
             b.setText(done + _step_title(kind))
             b.setAccessibleName(_step_title(kind))
-        self.measure_button.setText(_t("Lancer la mesure"))
-        self.retry_button.setText(_t("Réessayer"))
-        self.manual_button.setText(_t("Saisie manuelle"))
-        self.back_button.setText(_t("Retour"))
-        self.next_button.setText(_t("Suivant") if self._kind != self._kinds[-1] else _t("Terminer"))
-        self.status_label.setAccessibleName(_t("État de la mesure"))
-        self.value_label.setAccessibleName(_t("Valeur mesurée"))
+        self.measure_button.setText(
+            QCoreApplication.translate("MeasurementScreen", "Lancer la mesure")
+        )
+        self.retry_button.setText(QCoreApplication.translate("MeasurementScreen", "Réessayer"))
+        self.manual_button.setText(
+            QCoreApplication.translate("MeasurementScreen", "Saisie manuelle")
+        )
+        self.back_button.setText(QCoreApplication.translate("MeasurementScreen", "Retour"))
+        self.next_button.setText(
+            QCoreApplication.translate("MeasurementScreen", "Suivant")
+            if self._kind != self._kinds[-1]
+            else QCoreApplication.translate("MeasurementScreen", "Terminer")
+        )
+        self.status_label.setAccessibleName(
+            QCoreApplication.translate("MeasurementScreen", "État de la mesure")
+        )
+        self.value_label.setAccessibleName(
+            QCoreApplication.translate("MeasurementScreen", "Valeur mesurée")
+        )
         self.instruction.setText(_instruction(self._kind))
         self.manual.retranslate(self._lang)
         self._render()
@@ -363,7 +379,11 @@ class MeasurementScreen(QWidget):
             raise
         except Exception:
             log.exception("measurement of %s failed unexpectedly", kind.value)
-            self.error_label.setText(_t("Erreur inattendue. Utilisez la saisie manuelle."))
+            self.error_label.setText(
+                QCoreApplication.translate(
+                    "MeasurementScreen", "Erreur inattendue. Utilisez la saisie manuelle."
+                )
+            )
             return
         self._store_result(kind, observations)
 
@@ -411,7 +431,11 @@ class MeasurementScreen(QWidget):
     def _render(self) -> None:
         status, update = self._last_status, self._last_update
         busy = self.is_busy()
-        self.status_label.setText(_status_text(status) if status else _t("Prêt"))
+        self.status_label.setText(
+            _status_text(status)
+            if status
+            else QCoreApplication.translate("MeasurementScreen", "Prêt")
+        )
         self.measure_button.setEnabled(not busy and self._encounter_id is not None)
         self.measure_button.setVisible(status is not Status.FAILED)
         self.retry_button.setVisible(status is Status.FAILED)
@@ -456,5 +480,5 @@ class MeasurementScreen(QWidget):
             label = o.label_en if en else o.label_fr
             lines.append(f"{label} : {format_number(o.value, self._lang)} {display_unit(o.unit)}")
         if observations and observations[0].is_manual:
-            lines.append(_t("(saisie manuelle)"))
+            lines.append(QCoreApplication.translate("MeasurementScreen", "(saisie manuelle)"))
         self.detail_label.setText("\n".join(line for line in lines if line))

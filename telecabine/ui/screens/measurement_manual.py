@@ -16,8 +16,6 @@ from PySide6.QtWidgets import (
 
 from telecabine.domain.vitals import KIND_SIGNS, VITAL_SIGNS, MeasurementKind, display_unit
 
-CTX = "MeasurementManual"
-
 # Units staff may type in, per sign (the canonical unit first).
 UNIT_CHOICES: dict[str, tuple[str, ...]] = {
     "temperature": ("Cel", "[degF]"),
@@ -25,10 +23,6 @@ UNIT_CHOICES: dict[str, tuple[str, ...]] = {
     "systolic": ("mm[Hg]", "kPa"),
     "diastolic": ("mm[Hg]", "kPa"),
 }
-
-
-def _t(text: str) -> str:
-    return QCoreApplication.translate(CTX, text)
 
 
 class ManualEntryError(ValueError):
@@ -145,7 +139,11 @@ class ManualEntryForm(QWidget):
                 values[sign] = parse_number(edit.text())
             except ValueError:
                 label = self._labels[sign].text()
-                self.show_error(_t("« %1 » : saisissez un nombre (ex. 37,5).").replace("%1", label))
+                self.show_error(
+                    QCoreApplication.translate(
+                        "MeasurementManual", "« %1 » : saisissez un nombre (ex. 37,5)."
+                    ).replace("%1", label)
+                )
                 edit.setFocus()
                 return
             units[sign] = self._units[sign].currentData()
@@ -155,9 +153,13 @@ class ManualEntryForm(QWidget):
     def retranslate(self, lang: str | None = None) -> None:
         """Re-apply every visible string (Qt translator for UI text, ``lang`` for domain labels)."""
         self._lang = lang or self._lang
-        self.title.setText(_t("Saisie manuelle (sera marquée « manuelle »)"))
-        self.save_button.setText(_t("Enregistrer"))
-        self.cancel_button.setText(_t("Annuler"))
+        self.title.setText(
+            QCoreApplication.translate(
+                "MeasurementManual", "Saisie manuelle (sera marquée « manuelle »)"
+            )
+        )
+        self.save_button.setText(QCoreApplication.translate("MeasurementManual", "Enregistrer"))
+        self.cancel_button.setText(QCoreApplication.translate("MeasurementManual", "Annuler"))
         english = self._lang == "en"
         for sign, label in self._labels.items():
             vs = VITAL_SIGNS[sign]
