@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import logging
 import time
+import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -68,7 +69,11 @@ class StationPeer:
         ]
         self.pc = RTCPeerConnection(RTCConfiguration(iceServers=servers or None))
         self.pc.addTrack(PeerTrack(audio))
-        self.pc.addTrack(PeerTrack(video))
+        video_sender = self.pc.addTrack(PeerTrack(video))
+        # Put video in its own MediaStream (msid): browsers lip-sync tracks of one stream by
+        # delaying video to the audio jitter buffer (~100 ms measured). For a consultation the
+        # lowest video delay matters more than lip sync within a few tens of milliseconds.
+        video_sender._stream_id = str(uuid.uuid4())
         self.remote_video = remote_video
         self.player = player
         self.on_message = on_message
@@ -83,6 +88,27 @@ class StationPeer:
         self.channel.on("message", self._on_channel_message)
         self.pc.on("track", self._on_track)
         self.pc.on("connectionstatechange", self._on_state)
+        self._watch_packets()
+
+    def _watch_packets(self) -> None:
+        """Count any RTP/RTCP from the doctor as a sign of life.
+
+        A doctor without camera or microphone sends no media, but the browser still sends
+        RTCP receiver reports (~1/s) for our streams; without this the stall detector would
+        restart a healthy call. aiortc has no public hook, so the routing methods the DTLS
+        transport calls are wrapped per instance.
+        """
+        targets = [(t.sender, "_handle_rtcp_packet") for t in self.pc.getTransceivers()]
+        targets += [(t.receiver, "_handle_rtcp_packet") for t in self.pc.getTransceivers()]
+        targets += [(t.receiver, "_handle_rtp_packet") for t in self.pc.getTransceivers()]
+        for obj, name in targets:
+            original = getattr(obj, name)
+
+            async def wrapped(*args, _original=original, **kwargs):
+                self.last_inbound = time.monotonic()
+                return await _original(*args, **kwargs)
+
+            setattr(obj, name, wrapped)
 
     # --- negotiation ---------------------------------------------------------------------------
 

@@ -6,9 +6,15 @@ import asyncio
 import time
 
 import numpy as np
+import pytest
 
 from telecabine.devices.mailbox import LatestValueMailbox, VideoFrame
 from telecabine.session.tracks import MixedAudioTrack, SwitchableVideoTrack
+
+
+def _px(frame) -> int:
+    """Blue value of the top-left pixel (I420 round trip moves it by a level or two)."""
+    return int(frame.to_ndarray(format="bgr24")[0, 0, 0])
 
 
 def _frame(value: int, seq: int) -> VideoFrame:
@@ -22,9 +28,9 @@ async def test_recv_returns_newest_frame_not_a_queue():
     for i in range(5):
         box.put(_frame(10 * i, i))
     frame = await track.recv()
-    assert frame.to_ndarray(format="bgr24")[0, 0, 0] == 40  # only the newest of 5
+    assert _px(frame) == pytest.approx(40, abs=3)  # only the newest of 5
     box.put(_frame(77, 6))
-    assert (await track.recv()).to_ndarray(format="bgr24")[0, 0, 0] == 77
+    assert _px(await track.recv()) == pytest.approx(77, abs=3)
 
 
 async def test_switch_uses_new_source_and_repeats_last_picture_until_it_delivers():
@@ -37,11 +43,11 @@ async def test_switch_uses_new_source_and_repeats_last_picture_until_it_delivers
     t0 = time.monotonic()
     repeat = await track.recv()  # otoscope has nothing yet: last picture, within ~2 intervals
     assert time.monotonic() - t0 < 0.1
-    assert repeat.to_ndarray(format="bgr24")[0, 0, 0] == 50 and track.repeats == 1
+    assert _px(repeat) == pytest.approx(50, abs=3) and track.repeats == 1
     assert repeat.pts > first.pts
     oto.put(_frame(200, 1))
     got = await track.recv()
-    assert got.to_ndarray(format="bgr24")[0, 0, 0] == 200 and track.role == "otoscope"
+    assert _px(got) == pytest.approx(200, abs=3) and track.role == "otoscope"
 
 
 async def test_switch_wakes_a_waiting_recv_at_once():
@@ -55,7 +61,7 @@ async def test_switch_wakes_a_waiting_recv_at_once():
     await asyncio.sleep(0.01)
     track.set_source(oto, "otoscope")
     got = await asyncio.wait_for(pending, 0.2)
-    assert got.to_ndarray(format="bgr24")[0, 0, 0] == 9
+    assert _px(got) == pytest.approx(9, abs=3)
 
 
 async def test_720p_cap_downscales_1080p():
