@@ -85,9 +85,16 @@ async def _serve(settings: HubSettings) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Handler of ``telecabine hub``; returns the process exit code."""
+    from pydantic import ValidationError
+
     from telecabine.hub.accounts import AccountError
 
-    settings = _settings(args)
+    try:
+        settings = _settings(args)
+    except ValidationError as exc:
+        for err in exc.errors(include_input=False):
+            print(err["msg"], file=sys.stderr)
+        return 2
     action = getattr(args, "hub_action", None)
     try:
         if action == "self-signed-cert":

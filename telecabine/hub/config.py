@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from telecabine.config import default_data_dir
@@ -64,6 +64,14 @@ class HubSettings(BaseSettings):
         description="How long a call survives its doctor's or station's signaling socket "
         "dropping (media is peer-to-peer and may still flow) before the other side is told.",
     )
+
+    @model_validator(mode="after")
+    def _cert_and_key_together(self) -> HubSettings:
+        if (self.cert_file is None) != (self.key_file is None):
+            raise ValueError(
+                "Certificat et clé TLS vont ensemble / TLS certificate and key go together"
+            )
+        return self
 
     def resolved_database_url(self) -> str:
         """The database URL, defaulting to a SQLite file in the data directory."""

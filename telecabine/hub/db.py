@@ -101,7 +101,8 @@ MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 def create_engine(url: str) -> AsyncEngine:
     """Async engine for a SQLite or PostgreSQL URL (SQLite gets WAL, FKs and a busy timeout)."""
     if url.startswith("sqlite"):
-        engine = create_async_engine(url, connect_args={"timeout": 30})
+        # hide_parameters: SQL errors must not carry patient data into logs or tracebacks.
+        engine = create_async_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
 
         @event.listens_for(engine.sync_engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record) -> None:  # pragma: no cover - trivial
@@ -111,7 +112,7 @@ def create_engine(url: str) -> AsyncEngine:
             cur.close()
 
         return engine
-    return create_async_engine(url, pool_pre_ping=True)
+    return create_async_engine(url, pool_pre_ping=True, hide_parameters=True)
 
 
 def _upgrade(connection: Connection) -> None:

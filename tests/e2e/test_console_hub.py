@@ -44,9 +44,13 @@ async def console_hub(tmp_path: Path):
     )
     hub = await start_hub(settings, host="127.0.0.1")
     engine = hub.app[HUB].engine
-    for user, name in (("dr.martin", "Dr Claire Martin"), ("dr.bernard", "Dr Paul Bernard")):
+    for user, name, admin in (
+        ("dr.martin", "Dr Claire Martin", False),
+        ("dr.bernard", "Dr Paul Bernard", True),
+    ):
         await create_doctor(engine, username=user, password=PASSWORD, name=name,
-                            rpps="10000000001", specialty="Médecine générale")  # fmt: skip
+                            rpps="10000000001", specialty="Médecine générale",
+                            is_admin=admin)  # fmt: skip
     token = await register_station(engine, "cabine-1")
     try:
         yield hub, token
@@ -129,6 +133,7 @@ async def test_sign_in_queue_take_cancel(console_hub, browser):
 
     await _sign_in(page, hub.url, "dr.martin")
     assert "Dr Claire Martin" in await page.locator("#who").inner_text()
+    assert await page.locator("#export-csv").is_hidden()  # not an operator account
     await page.wait_for_selector("#queue-empty:visible")
 
     async with aiohttp.ClientSession() as s:
@@ -183,6 +188,7 @@ async def test_two_doctors_race_for_one_patient(console_hub, browser):
         page = await (await browser.new_context()).new_page()
         await _sign_in(page, hub.url, user)
         pages.append(page)
+    assert await pages[1].locator("#export-csv").is_visible()  # dr.bernard is an operator
     async with aiohttp.ClientSession() as s:
         st = await _station(s, hub, token)
         await st.send_json(_announce("enc-race"))

@@ -293,6 +293,7 @@ async function main() {
     return;
   }
   state.doctor = (await resp.json()).doctor;
+  $("export-csv").hidden = !state.doctor.is_admin; // the operator's billing export
   $("lang-switch").addEventListener("click", () => {
     state.lang = state.lang === "fr" ? "en" : "fr";
     localStorage.setItem("telecabine.lang", state.lang);

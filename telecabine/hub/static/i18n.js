@@ -3,6 +3,7 @@ export const STRINGS = {
   fr: {
     switch_lang: "English",
     logout: "Se déconnecter",
+    export_csv: "Export facturation (CSV)",
     queue_title: "Salle d'attente",
     queue_caption: "Patients en attente",
     queue_empty: "Aucun patient en attente.",
@@ -50,6 +51,7 @@ export const STRINGS = {
   en: {
     switch_lang: "Français",
     logout: "Sign out",
+    export_csv: "Billing export (CSV)",
     queue_title: "Waiting room",
     queue_caption: "Waiting patients",
     queue_empty: "No patient waiting.",
