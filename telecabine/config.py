@@ -162,6 +162,23 @@ class Settings(BaseSettings):
         default=120.0, gt=0, description="Clock difference with the hub above = warning."
     )
 
+    # --- video consultation (session/, services/consultation.py) ---------------------------
+    station_token: str | None = Field(
+        default=None,
+        description="Bearer token given to this station when it was registered on the hub "
+        "(secret: keep it in the environment or .env, never in a shared file).",
+        repr=False,
+    )
+    call_max_height: int = Field(
+        default=720, ge=240, le=1080,
+        description="Highest video resolution sent to the doctor (lines); lower on slow PCs.",
+    )  # fmt: skip
+    printer_name: str | None = Field(
+        default=None,
+        description="Printer for prescriptions; none = the system default, or a PDF file in "
+        "data_dir/printed when no printer is installed.",
+    )
+
     @property
     def db_path(self) -> Path:
         """Absolute path of the station database file."""
