@@ -122,6 +122,16 @@ def _ble_run(args: argparse.Namespace) -> int:
     return run(args, _settings(args))
 
 
+def _check_configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="Sortie JSON / JSON output")
+
+
+def _check_run(args: argparse.Namespace) -> int:
+    from telecabine.services.preflight_cli import run_check
+
+    return run_check(_settings(args), args.json)
+
+
 COMMANDS: dict[str, tuple[str, Configure, Handler]] = {
     "run": ("Démarrer la station / start the station", _no_options, _cmd_run),
     "demo": (
@@ -129,6 +139,12 @@ COMMANDS: dict[str, tuple[str, Configure, Handler]] = {
         "simulated devices",
         _no_options,
         _cmd_demo,
+    ),
+    "check": (
+        "Vérification de l'équipement (code de sortie 1 si un élément requis échoue) / "
+        "equipment check (exit 1 when a required item fails)",
+        _check_configure,
+        _check_run,
     ),
     "hub": (
         "Hub : signalisation, salle d'attente, console médecin, facturation / hub server",
