@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from telecabine.protocol.billing import CSV_COLUMNS, BillingRecord, flatten, nir_key_ok
@@ -100,3 +102,19 @@ def test_flatten_matches_columns():
     assert len(row) == len(CSV_COLUMNS)
     assert row[CSV_COLUMNS.index("in_parcours")] == "true"
     assert row[CSV_COLUMNS.index("patient.rang_gemellaire")] == ""
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    amount=st.decimals(min_value=0, max_value=99999, places=2, allow_nan=False),
+    name=st.text(min_size=1, max_size=40).filter(lambda s: s.strip()),
+)
+def test_canonical_json_round_trips(amount, name):
+    data = sample()
+    data["doctor"] = {**data["doctor"], "amount": str(amount)}
+    data["patient"] = {**data["patient"], "birth_name": name}
+    rec = BillingRecord.model_validate(data)
+    again = BillingRecord.model_validate_json(rec.model_dump_json())
+    assert again == rec
+    assert again.canonical_json() == rec.canonical_json()
+    assert rec.model_dump(mode="json")["doctor"]["amount"] == f"{amount:.2f}"
