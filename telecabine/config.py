@@ -75,6 +75,12 @@ class Settings(BaseSettings):
     station_id: str = Field(
         default="cabine-demo", description="Name of this cabin as registered on the hub."
     )
+    sync_timeout_s: float = Field(
+        default=10.0, gt=0, description="Billing sync: timeout of one upload request (s)."
+    )
+    sync_concurrency: int = Field(
+        default=12, ge=1, le=64, description="Billing sync: uploads in flight at once."
+    )
 
     # --- Bluetooth LE vitals devices -------------------------------------------------------
     ble_pairing_filename: str = Field(
