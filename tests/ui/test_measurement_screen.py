@@ -49,7 +49,7 @@ def build(qtbot, tmp_path, scenario=Scenario.NORMAL, sink=None, lang="fr"):
     manager = BleDeviceManager(
         build_registry(),
         PairingStore(tmp_path / "ble_pairing.json"),
-        timeouts=BleTimeouts(scan=0.05, connect=1, measurement=2),
+        timeouts=BleTimeouts(scan=0.05, connect=1, measurement=2, burst=0.05),
         airspace=space,
     )
     sink = sink or MemorySink()

@@ -89,8 +89,10 @@ class BleVitalsDevice:
         connect_timeout: float = 10.0,
         backend: type | None = None,
         reconnect_attempts: int = 2,
+        burst_window: float = 0.3,
     ) -> None:
         self._address = address
+        self._burst_window = burst_window
         self._adapter = adapter
         self._connect_timeout = connect_timeout
         self._backend = backend
@@ -246,7 +248,8 @@ class BleVitalsDevice:
                         last_error, streak = reading.error, 0
                         continue
                     if reading.final:
-                        return reading
+                        first_final = reading
+                        break
                     if on_progress is not None:
                         on_progress(reading)
                     streak += 1
@@ -256,6 +259,26 @@ class BleVitalsDevice:
             if last_error:
                 raise DeviceReportedError(last_error) from None
             raise MeasurementTimeout(f"{timeout}s") from None
+        return await self._latest_of_burst(first_final)
+
+    async def _latest_of_burst(self, first: DeviceReading) -> DeviceReading:
+        """Devices that store records send them all on connection, oldest first (BLS, WSS,
+        HTS): keep reading final frames while they keep coming and return the newest."""
+        burst = [first]
+        while True:
+            try:
+                async with asyncio.timeout(self._burst_window):
+                    item = await self._queue.get()
+            except TimeoutError:
+                break
+            if isinstance(item, DeviceReading) and item.final and not item.error:
+                burst.append(item)
+            # anything else (progress, error, link drop) ends the burst; the record we have stands
+            else:
+                break
+        if all(r.device_time is not None for r in burst):
+            return max(burst, key=lambda r: r.device_time)  # type: ignore[arg-type, return-value]
+        return burst[-1]
 
     async def battery_level(self) -> int | None:
         """Battery Level 0x2A19 in percent, when the device offers the Battery service."""

@@ -26,6 +26,7 @@ class BleTimeouts:
     scan: float = 5.0
     connect: float = 10.0
     measurement: float = 90.0
+    burst: float = 0.3  # quiet time that ends a burst of stored records
 
 
 class BleDeviceManager:
@@ -90,6 +91,7 @@ class BleDeviceManager:
             adapter,
             connect_timeout=self.timeouts.connect,
             backend=self._client_backend,
+            burst_window=self.timeouts.burst,
         )
         self._devices[kind] = device
         return device

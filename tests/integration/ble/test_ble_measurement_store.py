@@ -22,7 +22,7 @@ def make_service(store, data_dir, scenario=Scenario.NORMAL):
     manager = BleDeviceManager(
         build_registry(),
         PairingStore(data_dir / "ble_pairing.json"),
-        timeouts=BleTimeouts(scan=0.05, connect=1, measurement=2),
+        timeouts=BleTimeouts(scan=0.05, connect=1, measurement=2, burst=0.05),
         airspace=space,
     )
     service = MeasurementService(

@@ -48,7 +48,7 @@ def test_pairing_store_persists_and_survives_corruption(tmp_path):
 async def test_manager_scans_pairs_and_remembers(tmp_path):
     space = SimulatedAirspace.standard(measure_seconds=FAST)
     path = tmp_path / "ble_pairing.json"
-    timeouts = BleTimeouts(scan=0.05, connect=1, measurement=2)
+    timeouts = BleTimeouts(scan=0.05, connect=1, measurement=2, burst=0.05)
     manager = BleDeviceManager(
         a.build_registry(), PairingStore(path), timeouts=timeouts, airspace=space
     )

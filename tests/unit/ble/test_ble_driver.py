@@ -31,7 +31,11 @@ def device(space: SimulatedAirspace, kind: K, registry=None) -> BleVitalsDevice:
     registry = registry or a.build_registry()
     adapter = registry.for_kind(kind)[0]
     return BleVitalsDevice(
-        space.by_kind(kind).address, adapter, connect_timeout=1, backend=space.client_backend()
+        space.by_kind(kind).address,
+        adapter,
+        connect_timeout=1,
+        backend=space.client_backend(),
+        burst_window=0.05,
     )
 
 
@@ -293,3 +297,21 @@ async def test_buggy_vendor_decoder_becomes_bad_frame_error():
     with pytest.raises(errors.DeviceReportedError) as e:
         await dev.measure(timeout=1)
     assert e.value.key == "device.error.bad_frame"
+
+
+@pytest.mark.parametrize("with_time", [True, False])
+async def test_stored_records_burst_returns_the_newest(with_time):
+    """A scale that stored records sends them on connection: the newest one is the measurement."""
+    from datetime import datetime
+
+    def ts(day):
+        return datetime(2026, 11, day, 8, 0) if with_time else None
+
+    # Sent back to back, as a device dumps its memory (same tick, so no timing dependence).
+    records = [(0.2, 71.0, ts(21)), (0.2, 72.4, ts(23)), (0.2, 70.2, ts(22))]
+    space = SimulatedAirspace.standard(measure_seconds=1.0)
+    space.by_kind(K.WEIGHT).script = lambda p: [
+        (at, a.WEIGHT_MEASUREMENT, frames.weight_frame(kg, timestamp=t)) for at, kg, t in records
+    ]
+    reading = await device(space, K.WEIGHT).measure(timeout=2)
+    assert reading.values["weight"] == ((72.4, "kg") if with_time else (70.2, "kg"))
