@@ -20,10 +20,31 @@ def run_station(settings: Settings, *, demo: bool) -> int:
     label.show()
     try:
         with loop:
+            if demo:  # in-process hub + demo doctor + call screen (telecabine/demo.py)
+                return loop.run_until_complete(_run_demo(app, settings, label))
             return loop.run_until_complete(_wait_closed(app))
     finally:
         if not loop.is_closed():
             loop.close()
+
+
+async def _run_demo(app, settings: Settings, placeholder) -> int:
+    from telecabine.demo import prepare_demo_station
+    from telecabine.ui.screens.call import CallScreen
+    from telecabine.ui.screens.call_documents import QtPdfPrinter
+
+    printer = QtPdfPrinter(settings.data_dir / "printed", settings.printer_name)
+    station = await prepare_demo_station(settings, printer=printer)
+    screen = CallScreen(station.consultation)
+    screen.setWindowTitle("Télécabine — démonstration")
+    placeholder.hide()
+    screen.show()
+    screen.on_enter({"encounter_id": station.encounter_id, "reason": "Démonstration",
+                     "age_band": "40-64", "lang": settings.language})  # fmt: skip
+    try:
+        return await _wait_closed(app)
+    finally:
+        await station.close()
 
 
 async def _wait_closed(app) -> int:

@@ -273,6 +273,29 @@ class ConsultationService:
         return self.call.send(dc.Chat(id=uuid.uuid4().hex[:16], text=text[:2000],
                                       at=datetime.now(UTC), **{"from": "station"}))  # fmt: skip
 
+    def watch_camera(self, source: Any) -> None:
+        """Follow a video source's health (``devices.camera`` listener, called from its thread).
+
+        Lost, black or frozen while live -> the call switches to another camera and the
+        incident is stored; back to ok -> the role can be selected again.
+        """
+        loop = asyncio.get_running_loop()
+
+        def listener(event: Any) -> None:
+            status = str(getattr(event.status, "value", event.status))
+            loop.call_soon_threadsafe(self._on_camera_status, event.role, status, source.mailbox)
+
+        source.add_listener(listener)
+
+    def _on_camera_status(self, role: str, status: str, mailbox: MailboxLike) -> None:
+        call = self.call
+        if call is None or call.state == "ended":
+            return
+        if status in ("lost", "black", "frozen") and role in call.cameras:
+            self._spawn(call.device_lost(role))
+        elif status == "ok" and role not in call.cameras:
+            call.camera_restored(role, mailbox)
+
     def set_muted(self, muted: bool) -> None:
         """Mute the cabin microphone."""
         if self.call:

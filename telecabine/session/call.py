@@ -168,6 +168,8 @@ class CallSession:
         """A camera stopped: drop it and, if it was live, switch to another one."""
         self.cameras.pop(role, None)
         await self._incident("device_lost", f"camera:{role}")
+        if not self.cameras:
+            return  # nothing left: the last picture stays on screen until a camera returns
         if self.video.role == role and self.cameras:
             fallback = "room" if "room" in self.cameras else next(iter(self.cameras))
             self.switch_camera(fallback)
