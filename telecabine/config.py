@@ -87,6 +87,11 @@ class Settings(BaseSettings):
         default="ble_pairing.json",
         description="Device remembered per role (addresses only, no patient data), in data_dir.",
     )
+    ble_devices: dict[str, str] = Field(
+        default_factory=dict,
+        description="Device address per role set by the installer, e.g. "
+        '{"spo2": "AA:BB:CC:DD:EE:FF"}; a pairing made at the station (JSON file) wins.',
+    )
     ble_scan_timeout_s: float = Field(
         default=5.0, gt=0, description="How long a BLE scan for vitals devices lasts."
     )
