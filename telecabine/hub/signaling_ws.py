@@ -150,6 +150,7 @@ async def station_ws(request: web.Request) -> web.StreamResponse:
         if isinstance(msg, sig.Announce):
             async with hub.room_lock:
                 status = await room.announce(hub.engine, station.id, msg, _now())
+            log.info("announce %s from station %s -> %s", msg.encounter_id, station.name, status)
             if status == room.TAKEN:  # reconnect after the doctor joined: tell it again
                 ref = await room.get(hub.engine, msg.encounter_id)
                 await _send(
@@ -233,10 +234,16 @@ async def doctor_ws(request: web.Request) -> web.StreamResponse:
     await ws.prepare(request)
     hub.connections.add(hub.connections.doctors, doctor.id, ws)
     await _send(ws, sig.Queue(entries=await room.queue(hub.engine, _now())))
+    # A console that reconnects (network blip, page reload) is reminded of its open call, so it
+    # can show the call view again and answer the station's next offer (ICE restart).
+    for ref in await room.taken(hub.engine, doctor_id=doctor.id):
+        servers = ice_servers(hub.settings, f"doctor-{doctor.id}", time.time())
+        await _send(ws, sig.Taken(encounter_id=ref.encounter_id, ice_servers=servers))
 
     async def handle(msg) -> None:
         if isinstance(msg, sig.Take):
             station_id = await room.take(hub.engine, msg.encounter_id, doctor.id, _now())
+            log.info("take %s by doctor #%d", msg.encounter_id, doctor.id)
             servers = ice_servers(hub.settings, f"doctor-{doctor.id}", time.time())
             await _send_all(
                 hub.connections.doctors.get(doctor.id),

@@ -161,6 +161,9 @@ async def test_sign_in_queue_take_cancel(console_hub, browser):
         await page.wait_for_selector("#call-view:visible")
         assert "Pharmacie du Centre" in await page.locator("#call-meta").inner_text()
         await _shot(page, "call-view")
+        # A reload (or a dropped socket) brings the doctor back to the open call.
+        await page.reload()
+        await page.wait_for_selector("#call-view:visible", timeout=10_000)
 
         await page.click("#cancel-call")
         cancelled = await _recv(st, "cancelled")

@@ -122,6 +122,10 @@ function take(entry) {
 
 function renderCallMeta() {
   const e = state.call.entry || {};
+  if (!e.cabin) {
+    $("call-meta").textContent = ""; // resumed after a reload: the queue entry is gone
+    return;
+  }
   $("call-meta").textContent = t(state.lang, "call_meta", {
     cabin: e.cabin || "",
     age: e.age_band || "",
@@ -229,7 +233,10 @@ function onMessage(msg) {
       break;
     }
     case "taken":
-      openCall(msg.encounter_id, msg.ice_servers || []);
+      // After a reconnect the hub repeats "taken" for our open call: keep the live call view.
+      if (!state.call || state.call.encounterId !== msg.encounter_id) {
+        openCall(msg.encounter_id, msg.ice_servers || []);
+      }
       break;
     case "offer":
     case "answer":
