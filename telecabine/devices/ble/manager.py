@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -42,8 +43,11 @@ class BleDeviceManager:
         *,
         timeouts: BleTimeouts | None = None,
         airspace: SimulatedAirspace | None = None,
+        preset: Mapping[str, str] | None = None,
     ) -> None:
         self.registry = registry
+        # Installer-set addresses per role (settings.ble_devices); a pairing in the JSON wins.
+        self.preset = {MeasurementKind(k): v for k, v in (preset or {}).items()}
         self.pairing = pairing
         self.timeouts = timeouts or BleTimeouts()
         self.airspace = airspace
@@ -77,6 +81,9 @@ class BleDeviceManager:
         if kind in self._devices:
             return self._devices[kind]
         paired = self.pairing.get(kind)
+        if paired is None and kind in self.preset and self.registry.for_kind(kind):
+            adapter_id = self.registry.for_kind(kind)[0].adapter_id
+            paired = PairedDevice(self.preset[kind], adapter_id)
         adapter = self.registry.get(paired.adapter_id) if paired else None
         if paired is None or adapter is None:
             found = await self.scan(kind)
@@ -121,4 +128,5 @@ def build_device_manager(settings: Settings, *, measure_seconds: float = 3.0) ->
             measurement=settings.ble_measurement_timeout_s,
         ),
         airspace=airspace,
+        preset=settings.ble_devices,
     )

@@ -69,3 +69,23 @@ async def test_manager_scans_pairs_and_remembers(tmp_path):
     )
     with pytest.raises(errors.DeviceNotFound):
         await empty.device_for(K.WEIGHT)
+
+
+async def test_installer_preset_address_used_and_station_pairing_wins(tmp_path):
+    space = SimulatedAirspace.standard(measure_seconds=FAST)
+    oxy = space.by_kind(K.SPO2).address
+    timeouts = BleTimeouts(scan=0.05, connect=1, measurement=2, burst=0.05)
+    store = PairingStore(tmp_path / "p.json")
+    manager = BleDeviceManager(
+        a.build_registry(), store, timeouts=timeouts, airspace=space, preset={"spo2": oxy}
+    )
+    space.by_kind(K.SPO2).name = "not-advertising-the-usual-name"
+    dev = await manager.device_for(K.SPO2)
+    assert dev.device_id == oxy and store.get(K.SPO2) is None  # preset, not persisted
+    assert (await dev.measure(timeout=2)).values["spo2"] == (97.0, "%")
+    await manager.close()
+    store.pair(K.SPO2, PairedDevice("11:22:33:44:55:66", "sig.pulse_oximeter"))
+    other = BleDeviceManager(
+        a.build_registry(), store, timeouts=timeouts, airspace=space, preset={"spo2": oxy}
+    )
+    assert (await other.device_for(K.SPO2)).device_id == "11:22:33:44:55:66"
