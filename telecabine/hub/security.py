@@ -118,6 +118,8 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
         return await handler(request)
     if principal is None:
         return unauthorized()
+    if request.match_info.http_exception is not None:
+        return await handler(request)  # unknown path or method: an honest 404/405
     if not (principal.kinds & kinds):
         return json_error(403, "forbidden", "Accès refusé / access denied")
     # Cookie-authenticated writes must come from our own pages (CSRF defence in depth,

@@ -33,6 +33,11 @@ async def test_every_route_but_healthz_needs_auth(hub_env):
                 assert resp.status == (200 if path == "/healthz" else 401), (method, path)
 
 
+async def test_unknown_paths_are_401_without_credentials(hub_env):
+    async with client() as s, s.get(hub_env.url + "/no/such/page") as resp:
+        assert resp.status == 401
+
+
 async def test_security_headers_and_signin_page(hub_env):
     async with client() as s, s.get(hub_env.url + "/") as resp:
         assert resp.status == 401
@@ -62,6 +67,10 @@ async def test_login_cookie_flags_and_console_access(hub_env):
             assert resp.status == 200
         async with s.get(hub_env.url + "/static/..%2f..%2fdb.py") as resp:
             assert resp.status == 404
+        async with s.get(hub_env.url + "/no/such/page") as resp:
+            assert resp.status == 404
+        async with s.delete(hub_env.url + "/api/v1/me") as resp:
+            assert resp.status == 405
         # A station token cannot read the operator's billing export.
         async with s.post(hub_env.url + "/logout") as resp:
             assert resp.status == 200
