@@ -122,6 +122,35 @@ def _ble_run(args: argparse.Namespace) -> int:
     return run(args, _settings(args))
 
 
+def _sync_configure(parser: argparse.ArgumentParser) -> None:
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument(
+        "--once", action="store_true", help="Un seul passage puis sortie / one pass, then exit"
+    )
+    mode.add_argument(
+        "--set-token",
+        action="store_true",
+        help="Lire le jeton de station sur stdin -> trousseau / read station token from stdin",
+    )
+
+
+def _sync_run(args: argparse.Namespace) -> int:
+    from telecabine.services.sync_runtime import run_sync_command
+
+    return run_sync_command(_settings(args), args.once, args.set_token, None)
+
+
+def _export_configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("what", choices=["billing"], help="Données / data: billing")
+    parser.add_argument("--format", dest="fmt", choices=["csv"], default="csv")
+
+
+def _export_run(args: argparse.Namespace) -> int:
+    from telecabine.services.sync_runtime import run_export_command
+
+    return run_export_command(_settings(args), args.what, args.fmt, None)
+
+
 def _check_configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="Sortie JSON / JSON output")
 
@@ -170,6 +199,16 @@ COMMANDS: dict[str, tuple[str, Configure, Handler]] = {
         "Appareils Bluetooth de mesure : scan, appairage, essai / BLE vitals devices",
         _ble_configure,
         _ble_run,
+    ),
+    "sync": (
+        "Facturation : envoi au hub (--once) / billing sync to the hub",
+        _sync_configure,
+        _sync_run,
+    ),
+    "export": (
+        "Export des enregistrements de facturation (CSV) / export billing records",
+        _export_configure,
+        _export_run,
     ),
 }
 

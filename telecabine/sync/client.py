@@ -37,9 +37,17 @@ class UploadResult:
     detail: str
 
 
+def _error_part(body: Any) -> dict:
+    """The hub's ``{"error": {...}}`` object (or the body itself), ``{}`` when absent."""
+    if not isinstance(body, dict):
+        return {}
+    inner = body.get("error")
+    return inner if isinstance(inner, dict) else body
+
+
 def _field_errors(body: Any) -> str:
     """Short text of the hub's 422 field errors (locations and messages; no values echoed)."""
-    fields = body.get("fields") if isinstance(body, dict) else None
+    fields = _error_part(body).get("fields")
     if not fields:
         return "invalid record"
     parts = []
@@ -62,7 +70,7 @@ def classify(status: int, body: Any) -> UploadResult:
     if status == 422:
         return UploadResult(Outcome.REJECTED, status, _field_errors(body))
     # 400, 403 (record of another station), 404, 413...: retrying the same body cannot help.
-    code = body.get("code") if isinstance(body, dict) else None
+    code = _error_part(body).get("code")
     return UploadResult(Outcome.REJECTED, status, f"hub answered {status} {code or ''}".strip())
 
 

@@ -98,7 +98,9 @@ async def test_conflict_and_rejected_are_parked_and_do_not_block_the_rest():
         if u == "u0001":
             return UploadResult(Outcome.CONFLICT, 409, "same key, different body")
         if u == "u0003":
-            return classify(422, {"fields": [{"loc": ["body", "doctor", "rpps"], "msg": "bad"}]})
+            return classify(
+                422, {"error": {"fields": [{"loc": ["body", "doctor", "rpps"], "msg": "bad"}]}}
+            )
         return OK
 
     up = Scripted(answer)
