@@ -98,6 +98,14 @@
         <translation>Tell the doctor</translation>
     </message>
     <message>
+        <source>Batterie faible ({n} %) : rechargez l'appareil après la mesure.</source>
+        <translation>Low battery ({n} %): recharge the device after the measurement.</translation>
+    </message>
+    <message>
+        <source>Batterie {n} %</source>
+        <translation>Battery {n} %</translation>
+    </message>
+    <message>
         <source>Mesures</source>
         <translation>Measurements</translation>
     </message>

@@ -77,7 +77,8 @@ def test_normal_all_steps_then_next(loop, qtbot, tmp_path):
     measure(loop, qtbot, screen, statuses)
     # live status went through searching -> connected -> measuring -> done
     assert statuses[0] == "Recherche de l'appareil…"
-    assert "Appareil connecté" in statuses and "Mesure en cours…" in statuses
+    assert "Appareil connecté\nBatterie 87 %" in statuses
+    assert "Mesure en cours…\nBatterie 87 %" in statuses
     assert statuses[-1] == "Mesure terminée"
     assert screen.value_label.text() == "36,8 °C"
     assert screen.measure_button.isEnabled() and screen.manual_button.isEnabled()
@@ -143,8 +144,11 @@ def test_device_error_shows_message_retry_and_manual(loop, qtbot, tmp_path):
 
 def test_disconnect_mid_measurement_then_retry(loop, qtbot, tmp_path):
     screen, sink, space, manager = build(qtbot, tmp_path, Scenario.DISCONNECT)
+    space.by_kind(K.SPO2).battery = 12
     screen.select_step(K.SPO2)
-    measure(loop, qtbot, screen)
+    statuses: list[str] = []
+    measure(loop, qtbot, screen, statuses)
+    assert any("Batterie faible (12 %)" in line for line in statuses)
     assert "déconnecté" in screen.error_label.text()
     assert screen.retry_button.isVisible()
     qtbot.mouseClick(screen.retry_button, Qt.MouseButton.LeftButton)

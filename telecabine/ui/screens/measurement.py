@@ -27,9 +27,19 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from telecabine.domain.vitals import MeasurementKind, Observation, VitalError, display_unit
+from telecabine.domain.vitals import MeasurementKind, Observation, VitalError
 from telecabine.services.measurement import MeasurementFailed, MeasurementUpdate, Status
 from telecabine.ui.screens.measurement_manual import ManualEntryForm
+from telecabine.ui.screens.measurement_text import (
+    battery_text,
+    live_text,
+    observations_text,
+    status_text,
+    step_title,
+)
+from telecabine.ui.screens.measurement_text import (
+    instruction as guidance_sentence,
+)
 
 log = logging.getLogger(__name__)
 GUIDANCE_DIR = Path(__file__).resolve().parents[3] / "resources" / "guidance"
@@ -39,64 +49,6 @@ DEFAULT_KINDS = (
     MeasurementKind.SPO2,
     MeasurementKind.WEIGHT,
 )
-
-
-# Source strings (French first) are written as literal QCoreApplication.translate("Context",
-# "text") calls: pyside6-lupdate only extracts that form (not a one-argument wrapper).
-def _step_title(kind: MeasurementKind) -> str:
-    return {
-        MeasurementKind.TEMPERATURE: QCoreApplication.translate("MeasurementScreen", "Température"),
-        MeasurementKind.BLOOD_PRESSURE: QCoreApplication.translate("MeasurementScreen", "Tension"),
-        MeasurementKind.SPO2: QCoreApplication.translate("MeasurementScreen", "Oxygène"),
-        MeasurementKind.WEIGHT: QCoreApplication.translate("MeasurementScreen", "Poids"),
-        MeasurementKind.HEART_RATE: QCoreApplication.translate("MeasurementScreen", "Pouls"),
-    }[kind]
-
-
-def _instruction(kind: MeasurementKind) -> str:
-    return {
-        MeasurementKind.TEMPERATURE: QCoreApplication.translate(
-            "MeasurementScreen",
-            "Placez le thermomètre sous la langue, bouche fermée, jusqu'au signal sonore.",
-        ),
-        MeasurementKind.BLOOD_PRESSURE: QCoreApplication.translate(
-            "MeasurementScreen",
-            "Placez le brassard sur le bras gauche, deux doigts au-dessus du coude, "
-            "bras posé sur la table à hauteur du cœur.",
-        ),
-        MeasurementKind.SPO2: QCoreApplication.translate(
-            "MeasurementScreen",
-            "Placez l'oxymètre au bout de l'index, main posée sur la table et immobile.",
-        ),
-        MeasurementKind.WEIGHT: QCoreApplication.translate(
-            "MeasurementScreen", "Montez sur la balance pieds nus et restez immobile."
-        ),
-        MeasurementKind.HEART_RATE: QCoreApplication.translate(
-            "MeasurementScreen",
-            "Attachez la ceinture sous la poitrine, capteur au centre, contre la peau.",
-        ),
-    }[kind]
-
-
-def _status_text(status: Status) -> str:
-    return {
-        Status.SEARCHING: QCoreApplication.translate(
-            "MeasurementScreen", "Recherche de l'appareil…"
-        ),
-        Status.CONNECTED: QCoreApplication.translate("MeasurementScreen", "Appareil connecté"),
-        Status.MEASURING: QCoreApplication.translate("MeasurementScreen", "Mesure en cours…"),
-        Status.DONE: QCoreApplication.translate("MeasurementScreen", "Mesure terminée"),
-        Status.FAILED: QCoreApplication.translate("MeasurementScreen", "La mesure a échoué"),
-    }[status]
-
-
-def _flag_text(flag: str | None) -> str:
-    return {
-        "normal": QCoreApplication.translate("MeasurementScreen", "Normal"),
-        "low": QCoreApplication.translate("MeasurementScreen", "Bas"),
-        "high": QCoreApplication.translate("MeasurementScreen", "Élevé"),
-        "critical": QCoreApplication.translate("MeasurementScreen", "À signaler au médecin"),
-    }.get(flag or "", "")
 
 
 class MeasurementServiceLike(Protocol):
@@ -113,12 +65,6 @@ class MeasurementServiceLike(Protocol):
         values: Mapping[str, float],
         units: Mapping[str, str] | None = None,
     ) -> tuple[Observation, ...]: ...
-
-
-def format_number(value: float, lang: str) -> str:
-    """``38.5`` -> ``38,5`` in French; integers without decimals."""
-    text = f"{value:.0f}" if float(value).is_integer() else f"{value:.1f}"
-    return text.replace(".", ",") if lang == "fr" else text
 
 
 class MeasurementScreen(QWidget):
@@ -147,6 +93,7 @@ class MeasurementScreen(QWidget):
         self._results: dict[MeasurementKind, tuple[Observation, ...]] = {}
         self._last_status: Status | None = None
         self._last_update: MeasurementUpdate | None = None
+        self._battery = None
         self._build()
         service.add_status_listener(self._on_update)
         self.retranslate(lang)
@@ -273,8 +220,8 @@ class MeasurementScreen(QWidget):
         self.title.setText(QCoreApplication.translate("MeasurementScreen", "Mesures"))
         for kind, b in self.step_buttons.items():
             done = "✓ " if kind in self._results else ""
-            b.setText(done + _step_title(kind))
-            b.setAccessibleName(_step_title(kind))
+            b.setText(done + step_title(kind))
+            b.setAccessibleName(step_title(kind))
         self.measure_button.setText(
             QCoreApplication.translate("MeasurementScreen", "Lancer la mesure")
         )
@@ -294,7 +241,7 @@ class MeasurementScreen(QWidget):
         self.value_label.setAccessibleName(
             QCoreApplication.translate("MeasurementScreen", "Valeur mesurée")
         )
-        self.instruction.setText(_instruction(self._kind))
+        self.instruction.setText(guidance_sentence(self._kind))
         self.manual.retranslate(self._lang)
         self._render()
 
@@ -320,9 +267,10 @@ class MeasurementScreen(QWidget):
         svg = GUIDANCE_DIR / f"{kind.value}.svg"
         if svg.is_file():
             self.picture.load(str(svg))
-        self.picture.setAccessibleName(_instruction(kind))
+        self.picture.setAccessibleName(guidance_sentence(kind))
         self._last_status = Status.DONE if kind in self._results else None
         self._last_update = None
+        self._battery: int | None = None
         self.manual.set_kind(kind)
         self._pages.setCurrentIndex(0)
         self.retranslate()
@@ -399,6 +347,8 @@ class MeasurementScreen(QWidget):
             return
         self._last_status = update.status
         self._last_update = update
+        if update.battery is not None:
+            self._battery = update.battery
         if update.status is Status.DONE and update.observations:
             self._results[update.kind] = update.observations
         self._render()
@@ -431,11 +381,14 @@ class MeasurementScreen(QWidget):
     def _render(self) -> None:
         status, update = self._last_status, self._last_update
         busy = self.is_busy()
-        self.status_label.setText(
-            _status_text(status)
+        line = (
+            status_text(status)
             if status
             else QCoreApplication.translate("MeasurementScreen", "Prêt")
         )
+        if status in (Status.CONNECTED, Status.MEASURING) and self._battery is not None:
+            line += "\n" + battery_text(self._battery)
+        self.status_label.setText(line)
         self.measure_button.setEnabled(not busy and self._encounter_id is not None)
         self.measure_button.setVisible(status is not Status.FAILED)
         self.retry_button.setVisible(status is Status.FAILED)
@@ -454,31 +407,9 @@ class MeasurementScreen(QWidget):
             self.detail_label.clear()
 
     def _live_text(self, live: Mapping[str, tuple[float, str]]) -> str:
-        key = "cuff" if "cuff" in live else next(iter(live))
-        value, unit = live[key]
-        return f"{format_number(value, self._lang)} {display_unit(unit)}"
+        return live_text(live, self._lang)
 
     def _show_observations(self, observations: tuple[Observation, ...]) -> None:
-        by_code = {o.code: o for o in observations}
-        en = self._lang == "en"
-        if "8480-6" in by_code and "8462-4" in by_code:
-            s, d = by_code["8480-6"], by_code["8462-4"]
-            main = f"{format_number(s.value, self._lang)}/{format_number(d.value, self._lang)} mmHg"
-            flags = [s.flag, d.flag]
-            rest = [o for o in observations if o.code not in ("8480-6", "8462-4", "8478-0")]
-        else:
-            first = observations[0]
-            main = f"{format_number(first.value, self._lang)} {display_unit(first.unit)}"
-            flags = [first.flag]
-            rest = list(observations[1:])
-        worst = max(
-            flags, key=lambda f: ["normal", "low", "high", "critical"].index(f) if f else -1
-        )
+        main, detail = observations_text(observations, self._lang)
         self.value_label.setText(main)
-        lines = [_flag_text(worst)] if worst else []
-        for o in rest:
-            label = o.label_en if en else o.label_fr
-            lines.append(f"{label} : {format_number(o.value, self._lang)} {display_unit(o.unit)}")
-        if observations and observations[0].is_manual:
-            lines.append(QCoreApplication.translate("MeasurementScreen", "(saisie manuelle)"))
-        self.detail_label.setText("\n".join(line for line in lines if line))
+        self.detail_label.setText(detail)
