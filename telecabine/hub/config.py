@@ -58,6 +58,11 @@ class HubSettings(BaseSettings):
         description="Extra browser origins allowed (behind a proxy); the hub's own is implied.",
     )
     max_body_bytes: int = Field(default=256 * 1024, description="Largest HTTP request body.")
+    signaling: bool = Field(
+        default=True,
+        description="This instance serves the signaling sockets; at start-up it then drops the "
+        "waiting room's leftovers (stations re-announce and keep their place).",
+    )
     disconnect_grace_s: float = Field(
         default=30.0,
         ge=0,

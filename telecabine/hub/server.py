@@ -9,10 +9,11 @@ from __future__ import annotations
 import ssl
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from aiohttp import WSCloseCode, web
 
-from telecabine.hub import accounts, billing_api, documents, pages, signaling_ws
+from telecabine.hub import accounts, billing_api, documents, pages, signaling_ws, waiting_room
 from telecabine.hub.config import HubSettings
 from telecabine.hub.db import create_engine, migrate
 from telecabine.hub.security import (
@@ -50,7 +51,12 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 async def _on_startup(app: web.Application) -> None:
-    await migrate(app[HUB].engine)
+    hub = app[HUB]
+    await migrate(hub.engine)
+    if hub.settings.signaling:
+        # After a restart nobody is connected: queued entries would be ghosts in the console.
+        # Stations re-announce on reconnect and keep their original place (waiting_since).
+        await waiting_room.drop_all_queued(hub.engine, datetime.now(UTC))
 
 
 async def _on_shutdown(app: web.Application) -> None:

@@ -210,3 +210,14 @@ async def taken(
     async with engine.connect() as conn:
         rows = (await conn.execute(query)).all()
     return [EncounterRef(r.encounter_id, r.station_id, r.doctor_id, TAKEN) for r in rows]
+
+
+async def drop_all_queued(engine: AsyncEngine, now: datetime) -> int:
+    """At start-up: no station socket is connected yet, so every queued entry is stale."""
+    async with engine.begin() as conn:
+        result = await conn.execute(
+            update(encounters)
+            .where(encounters.c.status == QUEUED)
+            .values(status=DROPPED, updated_at=now)
+        )
+    return result.rowcount

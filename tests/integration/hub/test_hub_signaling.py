@@ -244,3 +244,32 @@ async def test_call_ends_when_a_side_stays_away_past_the_grace(hub_env):
         cancelled = await recv_type(doc, "cancelled")
         assert cancelled["reason"] == "station_disconnected"
         await doc.close()
+
+
+async def test_restart_drops_ghost_queue_and_station_keeps_its_place(hub_env):
+    from telecabine.hub.server import start_hub
+    from telecabine.hub.state import HUB
+
+    async with client() as ss:
+        st = await station_ws(hub_env, ss)
+        await st.send_json(announce("enc-r"))
+        await recv_type(st, "queued")
+        async with hub_env.engine.connect() as conn:
+            since = (await conn.execute(select(encounters.c.waiting_since))).scalar()
+        # A second start on the same database (as after a crash) finds nobody connected.
+        settings = hub_env.hub.app[HUB].settings
+        restarted = await start_hub(settings)
+        try:
+            async with hub_env.engine.connect() as conn:
+                assert (await conn.execute(select(encounters.c.status))).scalar() == "dropped"
+            await st.send_json(announce("enc-r"))
+            assert (await recv_type(st, "queued"))["position"] == 1
+            # An HTTP-only instance starting up leaves the live waiting room alone.
+            http_only = await start_hub(settings.model_copy(update={"signaling": False}))
+            await http_only.stop()
+            async with hub_env.engine.connect() as conn:
+                row = (await conn.execute(select(encounters))).one()
+            assert row.status == "queued" and row.waiting_since == since
+        finally:
+            await restarted.stop()
+        await st.close()
