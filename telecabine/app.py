@@ -32,15 +32,28 @@ async def _run_demo(app, settings: Settings, placeholder) -> int:
     from telecabine.demo import prepare_demo_station
     from telecabine.ui.screens.call import CallScreen
     from telecabine.ui.screens.call_documents import QtPdfPrinter
+    from telecabine.ui.screens.measurement import MeasurementScreen
 
     printer = QtPdfPrinter(settings.data_dir / "printed", settings.printer_name)
     station = await prepare_demo_station(settings, printer=printer)
     screen = CallScreen(station.consultation)
     screen.setWindowTitle("Télécabine — démonstration")
+    # Vitals first (simulated BLE devices), then the call; flagged values go to the waiting room.
+    vitals = MeasurementScreen(station.consultation.measurement, lang=settings.language)
+    vitals.setWindowTitle("Télécabine — démonstration")
+
+    def to_call() -> None:
+        vitals.hide()
+        screen.show()
+        screen.on_enter({"encounter_id": station.encounter_id, "reason": "Démonstration",
+                         "age_band": "40-64", "flagged_vitals": vitals.flagged_codes(),
+                         "lang": settings.language})  # fmt: skip
+
+    vitals.sig_next.connect(to_call)
+    vitals.sig_back.connect(to_call)
     placeholder.hide()
-    screen.show()
-    screen.on_enter({"encounter_id": station.encounter_id, "reason": "Démonstration",
-                     "age_band": "40-64", "lang": settings.language})  # fmt: skip
+    vitals.show()
+    vitals.on_enter({"encounter_id": station.encounter_id, "lang": settings.language})
     try:
         return await _wait_closed(app)
     finally:

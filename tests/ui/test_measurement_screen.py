@@ -116,6 +116,11 @@ def test_abnormal_scenarios(loop, qtbot, tmp_path, scenario, kind, value, flag):
     measure(loop, qtbot, screen)
     assert screen.value_label.text() == value
     assert flag in screen.detail_label.text()
+    assert screen.flagged_codes() == {
+        K.TEMPERATURE: ["8310-5"],
+        K.BLOOD_PRESSURE: ["8462-4", "8478-0", "8480-6"],
+        K.SPO2: ["2708-6", "8867-4"],
+    }[kind]
     assert sink.observations
     loop.run_until_complete(manager.close())
 

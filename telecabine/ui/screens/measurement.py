@@ -284,6 +284,12 @@ class MeasurementScreen(QWidget):
 
     # --- measuring ------------------------------------------------------------------------------
 
+    def flagged_codes(self) -> list[str]:
+        """LOINC codes measured here with an abnormal flag (for the waiting-room ``announce``)."""
+        return sorted(
+            {o.code for obs in self._results.values() for o in obs if o.flag not in (None, "normal")}
+        )
+
     def is_busy(self) -> bool:
         """True while a measurement task runs."""
         return self._task is not None and not self._task.done()
