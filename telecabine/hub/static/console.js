@@ -59,6 +59,7 @@ function renderQueue() {
     const reason = document.createElement("td");
     reason.textContent = entry.reason || t(state.lang, "none");
     const age = document.createElement("td");
+    age.className = "age";
     age.textContent = t(state.lang, "age_years", { age: entry.age_band });
     const flags = document.createElement("td");
     if (entry.flagged_vitals.length === 0) {
@@ -82,6 +83,15 @@ function renderQueue() {
     button.disabled = Boolean(state.call) || state.pendingTake === entry.encounter_id;
     button.addEventListener("click", () => take(entry));
     action.append(button);
+    // Labels for the stacked (card) layout on narrow screens, where the header is hidden.
+    const labels = ["col_wait", "col_reason", "col_age", "col_flags", "col_cabin"];
+    [wait, reason, age, flags, cabin].forEach((td, i) => {
+      td.dataset.label = t(state.lang, labels[i]);
+    });
+    action.className = "action";
+    // Explicit roles keep table semantics when CSS turns rows into cards.
+    tr.setAttribute("role", "row");
+    for (const td of [wait, reason, age, flags, cabin, action]) td.setAttribute("role", "cell");
     tr.append(wait, reason, age, flags, cabin, action);
     return tr;
   });
