@@ -16,7 +16,7 @@ from uuid import UUID
 
 from aiohttp import web
 from pydantic import ValidationError
-from sqlalchemy import insert, select
+from sqlalchemy import and_, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from telecabine.hub.db import billing_records, stations
@@ -120,7 +120,16 @@ async def _rows(request: web.Request):
         .order_by(billing_records.c.received_at, billing_records.c.id)
         .limit(limit)
     )
-    if since is not None:
+    after_id = request.query.get("after_id")
+    if since is not None and after_id is not None:
+        # Keyset paging: records received in the same instant are not skipped between pages.
+        query = query.where(
+            or_(
+                billing_records.c.received_at > since,
+                and_(billing_records.c.received_at == since, billing_records.c.id > int(after_id)),
+            )
+        )
+    elif since is not None:
         query = query.where(billing_records.c.received_at > since)
     async with request.app[HUB].engine.connect() as conn:
         return (await conn.execute(query)).all()
@@ -141,7 +150,12 @@ async def list_records(request: web.Request) -> web.Response:
         return _bad_query()
     items = [_result(r) for r in rows]
     return web.json_response(
-        {"records": items, "next_since": items[-1]["received_at"] if items else None}
+        {
+            "records": items,
+            # Pass both back as ?since=…&after_id=… for the next page.
+            "next_since": items[-1]["received_at"] if items else None,
+            "next_after_id": rows[-1].id if rows else None,
+        }
     )
 
 

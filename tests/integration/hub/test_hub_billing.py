@@ -168,6 +168,14 @@ async def test_admin_list_and_csv_export(hub_env):
         first_at = body["records"][0]["received_at"]
         async with s.get(url, params={"since": first_at}, headers=admin) as resp:
             assert len((await resp.json())["records"]) == 2
+        async with s.get(url, params={"limit": "2"}, headers=admin) as resp:
+            page1 = await resp.json()
+        cursor = {"since": page1["next_since"], "after_id": str(page1["next_after_id"])}
+        async with s.get(url, params=cursor, headers=admin) as resp:
+            page2 = await resp.json()
+        assert [r["record"]["encounter_id"] for r in page1["records"] + page2["records"]] == [
+            "enc-0", "enc-1", "enc-2",
+        ]  # fmt: skip
         async with s.get(url, params={"since": "yesterday"}, headers=admin) as resp:
             assert resp.status == 422
         async with s.get(url + ".csv", headers=admin) as resp:
