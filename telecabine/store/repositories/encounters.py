@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
@@ -64,6 +63,18 @@ class EncounterSummary:
     birth_name: str | None
     first_names: str | None
     birth_date: date | None
+
+
+def _summary(e: Encounter, p: Patient | None) -> EncounterSummary:
+    return EncounterSummary(
+        encounter_id=e.id,
+        state=e.state,
+        created_at=e.created_at,
+        patient_id=e.patient_id,
+        birth_name=p.birth_name if p else None,
+        first_names=p.first_names if p else None,
+        birth_date=p.birth_date if p else None,
+    )
 
 
 class EncounterRepository(EncounterRecordsMixin):
@@ -184,48 +195,54 @@ class EncounterRepository(EncounterRecordsMixin):
 
     # --- search --------------------------------------------------------------------------------
     def search(self, text: str, limit: int = 20) -> list[EncounterSummary]:
-        """Search by NIR prefix, by a date (birth date or visit day), or by name prefix(es)."""
+        """Search by NIR prefix, a date (birth date or visit day) or name prefix(es).
+
+        Name hits come in name order (birth name, first names), then newest visit first; date
+        and NIR hits newest visit first. Each branch is one index range scan that stops at
+        ``limit`` rows (< 50 ms p95 at 100,000 encounters: ``bench/db_search.py``).
+        """
         text = text.strip()
         if not text:
             return []
-        stmt = select(Encounter, Patient).join(Patient, isouter=True)
+        base = select(Encounter, Patient).join(Patient, isouter=True)
+        newest = col(Encounter.created_at).desc()
+        by_name = False
         if looks_like_nir_prefix(text):
             nir = normalise_nir(text)
-            stmt = stmt.where(Patient.nir >= nir, Patient.nir < prefix_upper_bound(nir))
+            stmts = [
+                base.where(Patient.nir >= nir, Patient.nir < prefix_upper_bound(nir)).order_by(
+                    newest
+                )
+            ]
         elif (day := parse_search_date(text)) is not None:
             start, end = day_bounds(day)
-            stmt = stmt.where(
-                or_(
-                    Patient.birth_date == day,
-                    col(Encounter.created_at).between(start, end),
-                )
-            )
+            # Two indexed queries merged here: an OR across the join would scan everything.
+            stmts = [
+                base.where(Patient.birth_date == day).order_by(newest),
+                base.where(col(Encounter.created_at).between(start, end)).order_by(newest),
+            ]
         else:
+            by_name = True
             words = name_key(text).split(" ")
             head, rest = words[0], words[1:]
             hi = prefix_upper_bound(head)
-            stmt = stmt.where(
-                or_(
-                    (Patient.name_key >= head) & (Patient.name_key < hi),
-                    (Patient.used_name_key >= head) & (Patient.used_name_key < hi),
-                )
-            )
-            for w in rest:
-                stmt = stmt.where(col(Patient.first_name_key).contains(w))
-        stmt = stmt.order_by(col(Encounter.created_at).desc()).limit(limit)
+            stmts = []
+            for key in (Patient.name_key, Patient.used_name_key):
+                stmt = base.where(key >= head, key < hi)
+                for w in rest:
+                    stmt = stmt.where(col(Patient.first_name_key).contains(w))
+                stmts.append(stmt.order_by(key, col(Patient.first_name_key), newest))
+        found: dict[str, tuple[tuple, EncounterSummary]] = {}
         with self._store.read() as session:
-            return [
-                EncounterSummary(
-                    encounter_id=e.id,
-                    state=e.state,
-                    created_at=e.created_at,
-                    patient_id=e.patient_id,
-                    birth_name=p.birth_name if p else None,
-                    first_names=p.first_names if p else None,
-                    birth_date=p.birth_date if p else None,
-                )
-                for e, p in session.exec(stmt)
-            ]
+            for stmt in stmts:
+                for e, p in session.exec(stmt.limit(limit)):
+                    order = (
+                        (p.name_key, p.first_name_key, -e.created_at.timestamp())
+                        if by_name and p is not None
+                        else ("", "", -e.created_at.timestamp())
+                    )
+                    found[e.id] = (order, _summary(e, p))
+        return [hit for _, hit in sorted(found.values(), key=lambda x: x[0])][:limit]
 
     # --- closing ---------------------------------------------------------------------------------
     def close_with_billing(
