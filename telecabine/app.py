@@ -52,12 +52,37 @@ async def _run_demo(app, settings: Settings, placeholder) -> int:
     vitals.sig_next.connect(to_call)
     vitals.sig_back.connect(to_call)
     placeholder.hide()
-    vitals.show()
-    vitals.on_enter({"encounter_id": station.encounter_id, "lang": settings.language})
+    # Equipment check first (its own simulated devices, stopped when leaving the screen).
+    equipment, equipment_devices = _equipment_screen(station.settings)
+
+    def to_vitals() -> None:
+        equipment.clear()
+        equipment.hide()
+        equipment_devices.stop_all()
+        vitals.show()
+        vitals.on_enter({"encounter_id": station.encounter_id, "lang": settings.language})
+
+    equipment.sig_next.connect(to_vitals)
+    equipment.sig_back.connect(to_vitals)
+    equipment.show()
+    equipment.on_enter({"lang": settings.language})
     try:
         return await _wait_closed(app)
     finally:
         await station.close()
+
+
+def _equipment_screen(settings: Settings):
+    """The equipment check screen over its own device registry (returns both)."""
+    from telecabine.devices.registry import DeviceRegistry, load_device_choices
+    from telecabine.services.preflight import Preflight
+    from telecabine.ui.screens.equipment import EquipmentScreen
+
+    settings = load_device_choices(settings)
+    registry = DeviceRegistry(settings)
+    screen = EquipmentScreen(Preflight(settings, registry), lang=settings.language)
+    screen.setWindowTitle("Télécabine — démonstration")
+    return screen, registry
 
 
 async def _wait_closed(app) -> int:
