@@ -73,6 +73,8 @@ class VendorAdapter:
     # Continuous devices never send a "final" frame: after this many valid progress frames
     # in a row the last one is taken as the measurement (0 = wait for a final frame).
     settle_frames: int = 0
+    # ...and only once every value stayed within this many units over those frames.
+    settle_tolerance: float = 2.0
     optional_notify_uuids: tuple[str, ...] = field(default=())
     # Devices that only send indications over an encrypted link: bond before connecting
     # (bleak's ``BleakClient(pair=True)``; BlueZ then runs "Just Works" pairing).

@@ -248,7 +248,7 @@ class BleVitalsDevice:
             await self._drop_client()
             await self.connect()
         settle = self._adapter.settle_frames
-        streak = 0
+        window: list[DeviceReading] = []
         last_error: str | None = None
         try:
             async with asyncio.timeout(timeout):
@@ -265,21 +265,30 @@ class BleVitalsDevice:
                         if reading.final:
                             raise DeviceReportedError(reading.error)
                         # A continuous device reporting trouble: keep waiting, say why at timeout.
-                        last_error, streak = reading.error, 0
+                        last_error, window = reading.error, []
                         continue
                     if reading.final:
                         first_final = reading
                         break
                     if on_progress is not None:
                         on_progress(reading)
-                    streak += 1
-                    if settle and streak >= settle:
+                    window = [*window, reading][-settle:] if settle else []
+                    if settle and len(window) == settle and self._stable(window):
                         return DeviceReading(reading.kind, reading.values, final=True)
         except TimeoutError:
             if last_error:
                 raise DeviceReportedError(last_error) from None
             raise MeasurementTimeout(f"{timeout}s") from None
         return await self._latest_of_burst(first_final)
+
+    def _stable(self, window: list[DeviceReading]) -> bool:
+        """Every value moved by at most the adapter's tolerance over the window."""
+        tolerance = self._adapter.settle_tolerance
+        for sign in window[-1].values:
+            values = [r.values[sign][0] for r in window if sign in r.values]
+            if len(values) != len(window) or max(values) - min(values) > tolerance:
+                return False
+        return True
 
     async def _latest_of_burst(self, first: DeviceReading) -> DeviceReading:
         """Devices that store records send them all on connection, oldest first (BLS, WSS,

@@ -315,3 +315,17 @@ async def test_stored_records_burst_returns_the_newest(with_time):
     ]
     reading = await device(space, K.WEIGHT).measure(timeout=2)
     assert reading.values["weight"] == ((72.4, "kg") if with_time else (70.2, "kg"))
+
+
+async def test_continuous_device_waits_for_stable_values():
+    """A heart-rate strap settles: early jumpy values are shown as progress, not kept."""
+    bpms = [150, 60, 90, 74, 75, 74, 73, 74, 74]
+    space = SimulatedAirspace.standard(measure_seconds=1.0)
+    space.by_kind(K.HEART_RATE).script = lambda p: [
+        (0.02 * i, a.HEART_RATE_MEASUREMENT, frames.heart_rate_frame(b)) for i, b in enumerate(bpms)
+    ]
+    progress = []
+    reading = await device(space, K.HEART_RATE).measure(timeout=2, on_progress=progress.append)
+    # 5-frame window within 2 bpm first holds at 74, 75, 74, 73, 74
+    assert reading.values["heart_rate"] == (74.0, "/min")
+    assert [r.values["heart_rate"][0] for r in progress] == [150, 60, 90, 74, 75, 74, 73, 74]
