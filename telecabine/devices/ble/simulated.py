@@ -65,8 +65,11 @@ def _script(kind: MeasurementKind, scenario: Scenario) -> Script:
         return [(1.0, a.TEMPERATURE_MEASUREMENT, frame)]
     if kind is MeasurementKind.BLOOD_PRESSURE:
         sys_, dia, mean = (168, 102, 124) if hyper else (118, 76, 90) if fever else (122, 78, 93)
+        # Intermediate Cuff Pressure (BLS §3.2): cuff pressure in the systolic field, the
+        # diastolic and mean fields hold NaN.
+        nan = float("nan")
         cuff = [
-            (0.25 * i, a.INTERMEDIATE_CUFF_PRESSURE, frames.blood_pressure_frame(p, 0, 0))
+            (0.25 * i, a.INTERMEDIATE_CUFF_PRESSURE, frames.blood_pressure_frame(p, nan, nan))
             for i, p in ((1, 60), (2, 120), (3, 170))
         ]
         status = 0x0002 if err else 0
