@@ -20,8 +20,11 @@ Layout (version 1), for an image ``H x W`` (BGR or grey), coordinates in pixels:
 * Cells 66..73 (8 bits): check byte = (sum of the 6 timestamp bytes and 2 counter bytes,
   big-endian) modulo 256, XOR 0xA5, most significant bit first.
 
-Reading: for each cell take the mean luma over its central area (middle half of the cell's
-width and of the band's height, which survives VP8/H.264 block edges and chroma bleeding),
+Reading: for each cell take the mean luma (BT.601: 0.299 R + 0.587 G + 0.114 B) over its
+central area: columns ``floor(i * cell_w + cell_w / 4) .. floor(i * cell_w + 3 * cell_w / 4) - 1``
+and rows ``floor(band_h / 4) .. floor(3 * band_h / 4) - 1`` (this survives VP8/H.264 block
+edges and chroma bleeding; a picture received scaled uses the source geometry scaled, see
+:func:`read_band`'s ``source_size``),
 threshold at the midpoint between cells 0 and 1, require the two to differ by at least 64
 levels, and verify the check byte. Anything else reads as ``None`` (no band, or too damaged).
 """
@@ -98,17 +101,27 @@ def _luma(image: np.ndarray) -> np.ndarray:
     return 0.114 * b + 0.587 * g + 0.299 * r
 
 
-def read_band(image: np.ndarray) -> BandReading | None:
-    """Read the band back from a (possibly lossy-decoded) BGR or grey image; None if absent."""
+def read_band(image: np.ndarray, source_size: tuple[int, int] | None = None) -> BandReading | None:
+    """Read the band back from a (possibly lossy-decoded) BGR or grey image; None if absent.
+
+    ``source_size`` = ``(width, height)`` the band was drawn for, when the picture arrives
+    scaled (WebRTC senders lower the resolution under congestion): cell edges are then placed
+    at ``i * (src_w // 74) * w / src_w``, as the JS twin does.
+    """
     h, w = image.shape[:2]
-    cell_w = w // CELLS
-    if cell_w < MIN_CELL_W or h < 8:
+    src_w, src_h = source_size or (w, h)
+    cell_w = (src_w // CELLS) * w / src_w
+    if cell_w < 3 or h < 8:
         return None
-    bh = band_height(h)
-    y0, y1 = bh // 4, max(bh // 4 + 1, (3 * bh) // 4)
-    x_off0, x_off1 = cell_w // 4, max(cell_w // 4 + 1, (3 * cell_w) // 4)
-    strip = _luma(image[y0:y1, : CELLS * cell_w]).reshape(y1 - y0, CELLS, cell_w)
-    means = strip[:, :, x_off0:x_off1].mean(axis=(0, 2))
+    bh = band_height(src_h) * h / src_h
+    y0 = int(bh // 4)
+    y1 = max(y0 + 1, int(3 * bh // 4))
+    luma = _luma(image[y0:y1])
+    means = np.empty(CELLS, np.float64)
+    for i in range(CELLS):
+        x0 = int(i * cell_w + cell_w / 4)
+        x1 = max(x0 + 1, int(i * cell_w + 3 * cell_w / 4))
+        means[i] = luma[:, x0:x1].mean()
     white, black = float(means[0]), float(means[1])
     if white - black < MIN_CONTRAST:
         return None

@@ -71,3 +71,11 @@ def test_too_narrow_is_a_clear_error() -> None:
     with pytest.raises(ValueError, match="too narrow"):
         draw_band(np.zeros((100, 200, 3), np.uint8), 1.0, 1)
     assert read_band(np.zeros((100, 200, 3), np.uint8)) is None
+
+
+def test_reads_a_picture_received_scaled_down() -> None:
+    img = np.full((720, 1280, 3), 70, np.uint8)
+    draw_band(img, 1_795_000_000.5, 77)
+    small = cv2.resize(img, (640, 360), interpolation=cv2.INTER_AREA)
+    got = read_band(small, source_size=(1280, 720))
+    assert got is not None and got.seq == 77 and got.wall_clock_ms == 1_795_000_000_500
