@@ -11,9 +11,16 @@ from telecabine.store import tables
 from telecabine.store.migrate import current_revision, head_revision
 
 
-def test_fresh_database_is_at_head_with_every_table(station_store) -> None:
-    assert current_revision(station_store.engine) == head_revision()
-    names = set(inspect(station_store.engine).get_table_names())
+def test_fresh_database_is_at_head_with_every_table(data_dir) -> None:
+    from telecabine.config import load_settings
+    from telecabine.store import open_store
+
+    store = open_store(load_settings(data_dir=data_dir, insecure_file_keyring=True))
+    try:
+        assert current_revision(store.engine) == head_revision()
+        names = set(inspect(store.engine).get_table_names())
+    finally:
+        store.close()
     expected = {
         t.__tablename__
         for t in (
