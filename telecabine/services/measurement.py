@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -90,6 +91,7 @@ class MeasurementUpdate:
     message_fr: str = ""
     message_en: str = ""
     battery: int | None = None
+    encounter_id: str | None = None  # whose measurement: screens ignore other patients'
 
     def as_status_fields(self) -> dict[str, str]:
         """Fields of the data-channel ``measurement_status`` message (detail in FR / EN)."""
@@ -154,7 +156,8 @@ class MeasurementService:
             self._status_listeners.remove(listener) if listener in self._status_listeners else None
         )
 
-    def _emit(self, update: MeasurementUpdate) -> None:
+    def _emit(self, update: MeasurementUpdate, encounter_id: str) -> None:
+        update = dataclasses.replace(update, encounter_id=encounter_id)
         for listener in list(self._status_listeners):
             try:
                 listener(update)
@@ -211,20 +214,24 @@ class MeasurementService:
                 await task
 
     async def _measure(self, encounter_id: str, kind: MeasurementKind) -> tuple[Observation, ...]:
-        self._emit(MeasurementUpdate(kind, Status.SEARCHING))
+        self._emit(MeasurementUpdate(kind, Status.SEARCHING), encounter_id)
         device: VitalsDevice | None = None
         try:
             device = await self._devices.device_for(kind)
             await device.connect()
             battery = await device.battery_level()
-            self._emit(MeasurementUpdate(kind, Status.CONNECTED, device.device_id, battery=battery))
-            self._emit(MeasurementUpdate(kind, Status.MEASURING, device.device_id))
+            self._emit(
+                MeasurementUpdate(kind, Status.CONNECTED, device.device_id, battery=battery),
+                encounter_id,
+            )
+            self._emit(MeasurementUpdate(kind, Status.MEASURING, device.device_id), encounter_id)
 
             def progress(reading: DeviceReading) -> None:
                 self._emit(
                     MeasurementUpdate(
                         kind, Status.MEASURING, device.device_id, live=dict(reading.values)
-                    )
+                    ),
+                    encounter_id,
                 )
 
             reading = await device.measure(self._timeout, on_progress=progress)
@@ -235,7 +242,8 @@ class MeasurementService:
             self._fail(encounter_id, kind, device, exc.code, exc.message_fr, exc.message_en)
         self._publish(encounter_id, observations)
         self._emit(
-            MeasurementUpdate(kind, Status.DONE, device.device_id, observations=observations)
+            MeasurementUpdate(kind, Status.DONE, device.device_id, observations=observations),
+            encounter_id,
         )
         return observations
 
@@ -257,7 +265,8 @@ class MeasurementService:
         self._emit(
             MeasurementUpdate(
                 kind, Status.FAILED, device_id, error_code=code, message_fr=fr, message_en=en
-            )
+            ),
+            encounter_id,
         )
         raise MeasurementFailed(code, fr, en)
 
@@ -313,7 +322,9 @@ class MeasurementService:
                     out.append(make_observation(sign, values[sign], unit, **common))
         observations = tuple(out)
         self._publish(encounter_id, observations)
-        self._emit(MeasurementUpdate(kind, Status.DONE, None, observations=observations))
+        self._emit(
+            MeasurementUpdate(kind, Status.DONE, None, observations=observations), encounter_id
+        )
         return observations
 
 

@@ -116,11 +116,14 @@ def test_abnormal_scenarios(loop, qtbot, tmp_path, scenario, kind, value, flag):
     measure(loop, qtbot, screen)
     assert screen.value_label.text() == value
     assert flag in screen.detail_label.text()
-    assert screen.flagged_codes() == {
-        K.TEMPERATURE: ["8310-5"],
-        K.BLOOD_PRESSURE: ["8462-4", "8478-0", "8480-6"],
-        K.SPO2: ["2708-6", "8867-4"],
-    }[kind]
+    assert (
+        screen.flagged_codes()
+        == {
+            K.TEMPERATURE: ["8310-5"],
+            K.BLOOD_PRESSURE: ["8462-4", "8478-0", "8480-6"],
+            K.SPO2: ["2708-6", "8867-4"],
+        }[kind]
+    )
     assert sink.observations
     loop.run_until_complete(manager.close())
 
@@ -249,3 +252,17 @@ def test_english_translation_file_applies(loop, qtbot, tmp_path, qapp):
         loop.run_until_complete(manager.close())
     finally:
         qapp.removeTranslator(translator)
+
+
+def test_previous_patients_running_measurement_never_shows(loop, qtbot, tmp_path):
+    """Staff move to the next patient mid-measurement: its late values stay off this screen."""
+    screen, sink, _, manager = build(qtbot, tmp_path)
+    service = screen._service
+    running = asyncio.ensure_future(service.measure("enc-1", K.TEMPERATURE))  # e.g. the doctor's
+    loop.run_until_complete(asyncio.sleep(0.03))
+    screen.on_enter({"encounter_id": "enc-2"})
+    loop.run_until_complete(asyncio.wait_for(running, 5))
+    assert [o["encounter_id"] for o in sink.observations] == ["enc-1"]
+    assert screen.value_label.text() == "—" and screen.status_label.text() == "Prêt"
+    assert screen.flagged_codes() == []
+    loop.run_until_complete(manager.close())

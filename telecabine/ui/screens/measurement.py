@@ -287,7 +287,12 @@ class MeasurementScreen(QWidget):
     def flagged_codes(self) -> list[str]:
         """LOINC codes measured here with an abnormal flag (for the waiting-room ``announce``)."""
         return sorted(
-            {o.code for obs in self._results.values() for o in obs if o.flag not in (None, "normal")}
+            {
+                o.code
+                for obs in self._results.values()
+                for o in obs
+                if o.flag not in (None, "normal")
+            }
         )
 
     def is_busy(self) -> bool:
@@ -349,7 +354,8 @@ class MeasurementScreen(QWidget):
         self.retranslate()
 
     def _on_update(self, update: MeasurementUpdate) -> None:
-        if update.kind != self._kind:
+        # Another step, or a measurement still finishing for the previous patient: not ours.
+        if update.kind != self._kind or update.encounter_id != self._encounter_id:
             return
         self._last_status = update.status
         self._last_update = update
