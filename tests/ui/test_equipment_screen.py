@@ -171,3 +171,34 @@ def test_role_choices_are_remembered_across_restarts(qtbot, data_dir: Path) -> N
     assert restarted.camera_otoscope == "sim:otoscope"
     explicit = load_device_choices(load_settings(data_dir=data_dir, camera_otoscope="2"))
     assert explicit.camera_otoscope == "2"  # an explicit setting wins over the file
+
+
+def test_english_translation_file_applies(qtbot, qapp, data_dir: Path, tmp_path: Path) -> None:
+    """resources/i18n/equipment_en.ts compiles and the screen's strings switch to English."""
+    import subprocess
+    import sys
+
+    from PySide6.QtCore import QTranslator
+
+    ts = Path(__file__).resolve().parents[2] / "resources" / "i18n" / "equipment_en.ts"
+    qm = tmp_path / "equipment_en.qm"
+    lrelease = Path(sys.executable).parent / "pyside6-lrelease"
+    subprocess.run([str(lrelease), str(ts), "-qm", str(qm)], check=True, capture_output=True,
+                   timeout=60)  # fmt: skip
+    translator = QTranslator()
+    assert translator.load(str(qm))
+    qapp.installTranslator(translator)
+    screen, registry = build(qtbot, data_dir, lang="en")
+    try:
+        assert screen.title.text() == "Equipment check"
+        assert screen.next_button.text() == "Continue"
+        screen._build_rows()
+        screen.show_result(CheckResult("hub", CheckStatus.FAILED, True, "fr", "Server down"))
+        assert screen.rows["hub"].badge.text() == "✖ Failed"
+        assert screen.rows["hub"].name.text() == "Server"
+        assert screen.roles.save_button.text() == "Save the camera choice"
+        assert screen.preview.accessibleName() == "Camera preview"
+    finally:
+        qapp.removeTranslator(translator)
+        screen.clear()
+        registry.stop_all()

@@ -46,13 +46,12 @@ STATE_STYLE = {
 
 def state_word(status: CheckStatus) -> str:
     """Translated word for a state."""
-    t = QCoreApplication.translate
     return {
-        CheckStatus.PENDING: t("EquipmentScreen", "En attente"),
-        CheckStatus.RUNNING: t("EquipmentScreen", "En cours"),
-        CheckStatus.OK: t("EquipmentScreen", "Correct"),
-        CheckStatus.WARNING: t("EquipmentScreen", "Attention"),
-        CheckStatus.FAILED: t("EquipmentScreen", "Échec"),
+        CheckStatus.PENDING: QCoreApplication.translate("EquipmentScreen", "En attente"),
+        CheckStatus.RUNNING: QCoreApplication.translate("EquipmentScreen", "En cours"),
+        CheckStatus.OK: QCoreApplication.translate("EquipmentScreen", "Correct"),
+        CheckStatus.WARNING: QCoreApplication.translate("EquipmentScreen", "Attention"),
+        CheckStatus.FAILED: QCoreApplication.translate("EquipmentScreen", "Échec"),
     }[status]
 
 
@@ -231,14 +230,21 @@ class EquipmentScreen(QWidget):
     def retranslate(self, lang: str | None = None) -> None:
         """Re-apply every string (Qt translator) and the language of service sentences."""
         self._lang = lang or self._lang
-        t = QCoreApplication.translate
-        self.title.setText(t("EquipmentScreen", "Vérification de l'équipement"))
-        self.back_button.setText(t("EquipmentScreen", "Retour"))
-        self.retry_button.setText(t("EquipmentScreen", "Relancer la vérification"))
-        self.next_button.setText(t("EquipmentScreen", "Continuer"))
-        self.yes_button.setText(t("EquipmentScreen", "Oui, je l'ai entendu"))
-        self.no_button.setText(t("EquipmentScreen", "Non"))
-        self.preview.set_placeholder(t("EquipmentScreen", "Pas d'image de la caméra"))
+        self.title.setText(
+            QCoreApplication.translate("EquipmentScreen", "Vérification de l'équipement")
+        )
+        self.back_button.setText(QCoreApplication.translate("EquipmentScreen", "Retour"))
+        self.retry_button.setText(
+            QCoreApplication.translate("EquipmentScreen", "Relancer la vérification")
+        )
+        self.next_button.setText(QCoreApplication.translate("EquipmentScreen", "Continuer"))
+        self.yes_button.setText(
+            QCoreApplication.translate("EquipmentScreen", "Oui, je l'ai entendu")
+        )
+        self.no_button.setText(QCoreApplication.translate("EquipmentScreen", "Non"))
+        self.preview.set_placeholder(
+            QCoreApplication.translate("EquipmentScreen", "Pas d'image de la caméra")
+        )
         self.roles.retranslate(self._lang)
         self._retranslate_camera_buttons()
         for row in self.rows.values():
@@ -299,12 +305,15 @@ class EquipmentScreen(QWidget):
     def _show_summary(self) -> None:
         if self.report is None:
             return
-        t = QCoreApplication.translate
         if self.report.passed:
-            self.summary.setText(t("EquipmentScreen", "Équipement prêt. Vous pouvez continuer."))
+            self.summary.setText(
+                QCoreApplication.translate(
+                    "EquipmentScreen", "Équipement prêt. Vous pouvez continuer."
+                )
+            )
             self.summary.setStyleSheet("color: #1b6e20;")
         else:
-            text = t(
+            text = QCoreApplication.translate(
                 "EquipmentScreen",
                 "Un élément indispensable ne fonctionne pas : suivez "
                 "l'indication en rouge puis relancez la vérification.",

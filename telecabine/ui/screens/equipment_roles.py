@@ -48,14 +48,15 @@ class RoleChooser(QWidget):
     def refresh(self, cameras: list[CameraInfo] | None = None) -> None:
         """List the cameras present now, selecting each role's current choice."""
         found = enumerate_cameras() if cameras is None else cameras
-        t = QCoreApplication.translate
         for role, combo in self.combos.items():
             current = getattr(self.settings, ROLE_FIELDS[role])
             combo.clear()
-            combo.addItem(t("EquipmentScreen", "Aucune"), None)
+            combo.addItem(QCoreApplication.translate("EquipmentScreen", "Aucune"), None)
             for info in found:
                 combo.addItem(f"{info.name} ({info.source})", info.source)
-            combo.addItem(t("EquipmentScreen", "Simulée (démo)"), f"sim:{role}")
+            combo.addItem(
+                QCoreApplication.translate("EquipmentScreen", "Simulée (démo)"), f"sim:{role}"
+            )
             index = combo.findData(current)
             if index < 0 and current:
                 combo.addItem(str(current), current)  # e.g. a device not plugged in right now
@@ -64,11 +65,12 @@ class RoleChooser(QWidget):
 
     def retranslate(self, lang: str = "fr") -> None:
         """Re-apply strings (role names in ``lang``)."""
-        t = QCoreApplication.translate
         for role, lab in self.labels.items():
             fr, en = label(f"camera:{role}")
             lab.setText(fr if lang == "fr" else en)
-        self.save_button.setText(t("EquipmentScreen", "Enregistrer le choix des caméras"))
+        self.save_button.setText(
+            QCoreApplication.translate("EquipmentScreen", "Enregistrer le choix des caméras")
+        )
 
     def choices(self) -> dict[str, str | None]:
         """Role field -> chosen source, as shown."""
@@ -77,15 +79,18 @@ class RoleChooser(QWidget):
     @Slot()
     def save(self) -> None:
         """Remember the choices for the next start."""
-        t = QCoreApplication.translate
         try:
             save_device_choices(self.settings, self.choices())
         except OSError as exc:
             log.warning("device choices not saved: %s", type(exc).__name__)
             self.saved_label.setText(
-                t("EquipmentScreen", "Impossible d'enregistrer : vérifiez l'espace disque.")
+                QCoreApplication.translate(
+                    "EquipmentScreen", "Impossible d'enregistrer : vérifiez l'espace disque."
+                )
             )
             return
         self.saved_label.setText(
-            t("EquipmentScreen", "Choix enregistrés : ils s'appliqueront au prochain démarrage.")
+            QCoreApplication.translate(
+                "EquipmentScreen", "Choix enregistrés : ils s'appliqueront au prochain démarrage."
+            )
         )

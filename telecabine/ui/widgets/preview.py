@@ -18,8 +18,6 @@ from PySide6.QtCore import QCoreApplication, QRect, QSize, Qt, QTimer
 from PySide6.QtGui import QColor, QImage, QPainter, QPaintEvent, QResizeEvent
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-CTX = "VideoPreview"
-
 
 class FrameMailbox(Protocol):
     """What the preview needs of ``LatestValueMailbox[VideoFrame]``."""
@@ -32,13 +30,13 @@ class VideoPreview(QWidget):
 
     def __init__(self, parent: QWidget | None = None, display_fps: float = 60.0) -> None:
         super().__init__(parent)
-        self.setAccessibleName(QCoreApplication.translate(CTX, "Aperçu de la caméra"))
+        self.setAccessibleName(QCoreApplication.translate("VideoPreview", "Aperçu de la caméra"))
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setMinimumSize(160, 90)
         self._mailbox: FrameMailbox | None = None
         self._last_seq = 0
         self._scaled: QImage | None = None
-        self._placeholder = QCoreApplication.translate(CTX, "Pas d'image")
+        self._placeholder = QCoreApplication.translate("VideoPreview", "Pas d'image")
         self.frames_shown = 0
         self.frames_skipped = 0
         self.busy_s = 0.0  # time spent converting, scaling and painting on the UI thread
