@@ -138,7 +138,9 @@ class BleVitalsDevice:
 
     # --- bleak callbacks (called on the loop by bleak) -----------------------------------------
 
-    def _on_disconnected(self, _client: BleakClient) -> None:
+    def _on_disconnected(self, client: BleakClient) -> None:
+        if client is not self._client:
+            return  # a link we already dropped on purpose (reconnect, close)
         log.info("BLE device %s (%s) disconnected", self._adapter.adapter_id, self._address)
         self._put(_Disconnected)
 
