@@ -131,3 +131,16 @@ def test_cli_check_json_exits_non_zero_when_required_fails(data_dir: Path) -> No
     hub = next(i for i in out["items"] if i["key"] == "hub")
     assert hub["status"] == "failed" and hub["required"] is True and hub["message_en"]
     assert next(i for i in out["items"] if i["key"] == "camera:room")["status"] == "ok"
+
+
+async def test_microphone_unplugged_fails_with_a_sentence(data_dir: Path) -> None:
+    settings = _settings(data_dir)
+    registry = DeviceRegistry(settings)
+    mic = registry.microphone()
+    mic.plugged = False  # the simulated device that errors: no more blocks
+    try:
+        res = await Preflight(settings, registry).check_microphone()
+    finally:
+        registry.stop_all()
+    assert res.status == CheckStatus.FAILED and res.required
+    assert "branché" in res.message_fr and "plugged in" in res.message_en
