@@ -21,3 +21,25 @@ def test_pending_failed_and_sent(patient_encounter, t0) -> None:
     assert (counts.pending, counts.sent, counts.failing) == (0, 1, 0)
     assert store.outbox.get("u-1").last_error is None
     assert store.encounters.get(e.id).synced_at == later
+
+
+def test_mark_sent_many_and_partial_encounter(station_store, t0, monkeypatch) -> None:
+    monkeypatch.setattr("telecabine.store.repositories.outbox._CHUNK", 7)
+    s = station_store
+    uuids = []
+    for i in range(24):  # several chunks
+        e = s.encounters.create("cab", now=t0)
+        s.encounters.close_with_billing(e.id, {"i": i}, f"u-{i:04d}", now=t0)
+        uuids.append(f"u-{i:04d}")
+    assert s.outbox.mark_sent(uuids[:20], now=t0) == 20
+    counts = s.outbox.counts()
+    assert (counts.pending, counts.sent) == (4, 20)
+    with s.read() as session:
+        from sqlmodel import col, func, select
+
+        from telecabine.store.tables import Encounter
+
+        n_synced = session.exec(
+            select(func.count()).select_from(Encounter).where(col(Encounter.synced_at).is_not(None))
+        ).one()
+    assert n_synced == 20
