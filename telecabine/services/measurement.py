@@ -165,16 +165,25 @@ class MeasurementService:
                 log.exception("measurement status listener failed")
 
     def _publish(self, encounter_id: str, observations: tuple[Observation, ...]) -> None:
-        for obs in observations:
-            self._sink.add_observation(
-                encounter_id,
-                code=obs.code,
-                value=obs.value,
-                unit=obs.unit,
-                method=obs.method,
-                measured_at=obs.measured_at,
-                flag=obs.flag,
-            )
+        """Store then tell listeners; a store failure becomes ``MeasurementFailed("store")``."""
+        try:
+            for obs in observations:
+                self._sink.add_observation(
+                    encounter_id,
+                    code=obs.code,
+                    value=obs.value,
+                    unit=obs.unit,
+                    method=obs.method,
+                    measured_at=obs.measured_at,
+                    flag=obs.flag,
+                )
+        except Exception as exc:
+            log.exception("observation could not be stored")
+            raise MeasurementFailed(
+                "store",
+                "La mesure n'a pas pu être enregistrée. Notez-la et prévenez le support.",
+                "The measurement could not be saved. Write it down and tell support.",
+            ) from exc
         for obs in observations:
             for listener in list(self._obs_listeners):
                 try:
@@ -240,7 +249,10 @@ class MeasurementService:
             self._fail(encounter_id, kind, device, exc.code, exc.message_fr, exc.message_en)
         except VitalError as exc:
             self._fail(encounter_id, kind, device, exc.code, exc.message_fr, exc.message_en)
-        self._publish(encounter_id, observations)
+        try:
+            self._publish(encounter_id, observations)
+        except MeasurementFailed as exc:
+            self._fail(encounter_id, kind, device, exc.code, exc.message_fr, exc.message_en)
         self._emit(
             MeasurementUpdate(kind, Status.DONE, device.device_id, observations=observations),
             encounter_id,
@@ -295,7 +307,10 @@ class MeasurementService:
         values: Mapping[str, float],
         units: Mapping[str, str] | None = None,
     ) -> tuple[Observation, ...]:
-        """Store values typed by staff (method ``manual``); raises ``VitalError`` before storing anything.
+        """Store values typed by staff (method ``manual``).
+
+        Raises ``VitalError`` (nothing stored) for a bad value, ``MeasurementFailed`` when the
+        store refuses the write.
 
         ``values`` maps the sign keys of ``KIND_SIGNS[kind]`` to numbers, in the canonical unit
         unless ``units`` says otherwise (e.g. ``{"temperature": "[degF]"}``).

@@ -266,3 +266,23 @@ def test_previous_patients_running_measurement_never_shows(loop, qtbot, tmp_path
     assert screen.value_label.text() == "—" and screen.status_label.text() == "Prêt"
     assert screen.flagged_codes() == []
     loop.run_until_complete(manager.close())
+
+
+class BrokenSink(MemorySink):
+    def add_observation(self, encounter_id, **fields):
+        raise OSError("disk full")
+
+
+def test_store_failure_is_shown_not_swallowed(loop, qtbot, tmp_path):
+    screen, sink, _, manager = build(qtbot, tmp_path, sink=BrokenSink())
+    measure(loop, qtbot, screen)
+    assert screen.status_label.text() == "La mesure a échoué"
+    assert "n'a pas pu être enregistrée" in screen.error_label.text()
+    assert sink.incidents == ["ble.store"]
+    screen.show_manual()
+    qtbot.keyClicks(screen.manual.field("temperature"), "37,5")
+    qtbot.mouseClick(screen.manual.save_button, Qt.MouseButton.LeftButton)
+    assert "n'a pas pu être enregistrée" in screen.manual.error.text()
+    assert screen.manual.isVisible()  # the typed value stays on screen, nothing lost
+    assert screen.manual.field("temperature").text() == "37,5"
+    loop.run_until_complete(manager.close())

@@ -382,7 +382,7 @@ class MeasurementScreen(QWidget):
             observations = self._service.record_manual(
                 self._encounter_id, self._kind, values, units
             )
-        except VitalError as exc:
+        except (VitalError, MeasurementFailed) as exc:
             self.manual.show_error(exc.message(self._lang))
             return
         self._pages.setCurrentIndex(0)
