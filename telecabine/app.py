@@ -49,6 +49,15 @@ async def _run_demo(app, settings: Settings, placeholder) -> int:
                          "age_band": "40-64", "flagged_vitals": vitals.flagged_codes(),
                          "lang": settings.language})  # fmt: skip
 
+    wrapup, wrapup_screen, worker = _wrapup_screen(station)
+    station.closers.append(worker.aclose)
+
+    def to_wrapup() -> None:
+        screen.hide()
+        wrapup.show()
+        wrapup_screen.on_enter({"encounter_id": station.encounter_id, "lang": settings.language})
+
+    screen.sig_next.connect(to_wrapup)
     vitals.sig_next.connect(to_call)
     vitals.sig_back.connect(to_call)
     placeholder.hide()
@@ -70,6 +79,32 @@ async def _run_demo(app, settings: Settings, placeholder) -> int:
         return await _wait_closed(app)
     finally:
         await station.close()
+
+
+def _wrapup_screen(station):
+    """Wrap-up screen with the billing sync status under it; the sync worker runs on the loop."""
+    from PySide6.QtWidgets import QVBoxLayout, QWidget
+
+    from telecabine.services.sync_runtime import build_worker
+    from telecabine.services.wrapup import WrapUpService
+    from telecabine.ui.screens.wrapup import WrapUpScreen
+    from telecabine.ui.widgets.sync_status import SyncStatusWidget
+
+    settings = station.settings
+    worker = build_worker(settings, station.store, settings.station_token or "")
+    service = WrapUpService(
+        station.store, station_id=settings.station_id, on_closed=lambda _c: worker.wake()
+    )
+    window = QWidget()
+    window.setWindowTitle("Télécabine — démonstration")
+    screen = WrapUpScreen(service, lang=settings.language)
+    status = SyncStatusWidget(lang=settings.language)
+    status.bind(worker)
+    layout = QVBoxLayout(window)
+    layout.addWidget(screen, 1)
+    layout.addWidget(status)
+    worker.start()
+    return window, screen, worker
 
 
 def _equipment_screen(settings: Settings):
