@@ -63,6 +63,10 @@ class HubSettings(BaseSettings):
         description="This instance serves the signaling sockets; at start-up it then drops the "
         "waiting room's leftovers (stations re-announce and keep their place).",
     )
+    ws_rate_per_s: float = Field(
+        default=50.0, gt=0, description="Signaling messages per second allowed per socket."
+    )
+    ws_burst: int = Field(default=200, ge=1, description="Burst of messages allowed per socket.")
     disconnect_grace_s: float = Field(
         default=30.0,
         ge=0,

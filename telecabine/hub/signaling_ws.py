@@ -14,7 +14,7 @@ import logging
 import time
 from datetime import UTC, datetime
 
-from aiohttp import WSMsgType, web
+from aiohttp import WSCloseCode, WSMsgType, web
 
 from telecabine.hub import waiting_room as room
 from telecabine.hub.db import stations
@@ -76,8 +76,43 @@ async def ice_servers_route(request: web.Request) -> web.Response:
     return web.json_response({"ice_servers": [s.model_dump(exclude_none=True) for s in servers]})
 
 
-async def _receive_loop(ws: web.WebSocketResponse, allowed, handle) -> None:
+class TokenBucket:
+    """Per-socket message budget: ``rate`` per second, bursts up to ``burst``."""
+
+    def __init__(self, rate: float, burst: float, clock=time.monotonic):
+        self.rate, self.burst, self._clock = rate, burst, clock
+        self.tokens, self._at = burst, clock()
+
+    def take(self) -> bool:
+        """Spend one token; False when the budget is exhausted."""
+        now = self._clock()
+        self.tokens = min(self.burst, self.tokens + (now - self._at) * self.rate)
+        self._at = now
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return True
+        return False
+
+
+RATE_LIMITED = "Trop de messages, ralentissez / too many messages, slow down"
+
+
+async def _receive_loop(hub: HubState, ws: web.WebSocketResponse, allowed, handle) -> None:
+    bucket = TokenBucket(hub.settings.ws_rate_per_s, hub.settings.ws_burst)
+    window_start, refused = 0.0, 0
     async for frame in ws:
+        if frame.type in (WSMsgType.TEXT, WSMsgType.BINARY) and not bucket.take():
+            # A runaway peer (e.g. a re-announce loop) must not hammer the database and every
+            # doctor's console: refuse (one error per second), close if it keeps flooding.
+            now = time.monotonic()
+            if now - window_start > 1.0:
+                window_start, refused = now, 0
+                await _send(ws, sig.Error(code="rate_limited", message=RATE_LIMITED))
+            refused += 1
+            if refused > 5 * hub.settings.ws_burst:
+                await ws.close(code=WSCloseCode.POLICY_VIOLATION, message=b"rate limit")
+                break
+            continue
         if frame.type == WSMsgType.TEXT:
             raw = frame.data
         elif frame.type == WSMsgType.BINARY:
@@ -178,7 +213,7 @@ async def station_ws(request: web.Request) -> web.StreamResponse:
             await _relay(hub, msg, from_station=station.id, from_doctor=None)
 
     try:
-        await _receive_loop(ws, sig.STATION_TO_HUB, handle)
+        await _receive_loop(hub, ws, sig.STATION_TO_HUB, handle)
     finally:
         hub.connections.remove(hub.connections.stations, station.id, ws)
         if station.id not in hub.connections.stations:
@@ -274,7 +309,7 @@ async def doctor_ws(request: web.Request) -> web.StreamResponse:
             await _relay(hub, msg, from_station=None, from_doctor=doctor.id)
 
     try:
-        await _receive_loop(ws, sig.DOCTOR_TO_HUB, handle)
+        await _receive_loop(hub, ws, sig.DOCTOR_TO_HUB, handle)
     finally:
         hub.connections.remove(hub.connections.doctors, doctor.id, ws)
         if doctor.id not in hub.connections.doctors:

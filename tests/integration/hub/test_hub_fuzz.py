@@ -4,6 +4,7 @@ closed with a reason; the hub stays healthy and the sockets keep working afterwa
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import random
 import time
@@ -11,6 +12,7 @@ import time
 import aiohttp
 from hub_testlib import client
 
+from telecabine.hub.state import HUB
 from telecabine.protocol import signaling as sig
 from telecabine.protocol.envelope import ProtocolError
 
@@ -121,6 +123,8 @@ async def hammer(ws_factory, allowed, rng, count: int) -> dict[str, int]:
 
 async def test_fuzz_signaling_sockets(hub_env):
     rng = random.Random(20261123)
+    settings = hub_env.hub.app[HUB].settings
+    settings.ws_rate_per_s, settings.ws_burst = 1e6, 10**6  # the limiter has its own test
     await hub_env.doctor("dr.fuzz")
     started = time.perf_counter()
     async with client() as s:
@@ -151,3 +155,35 @@ async def test_fuzz_signaling_sockets(hub_env):
         assert (await ws.receive_json(timeout=5))["type"] == "queued"
         await ws.close()
     assert time.perf_counter() - started < 60
+
+
+async def test_flooding_socket_is_limited_then_closed(hub_env):
+    async with client() as s:
+        ws = await s.ws_connect(
+            hub_env.ws_url + "/ws/station",
+            headers={"Authorization": f"Bearer {hub_env.station_token}"},
+        )
+        for _ in range(400):  # default budget: 50/s, bursts of 200
+            await ws.send_str('{"v":1,"type":"ping"}')
+        replies = []
+        with contextlib.suppress(TimeoutError):
+            while True:
+                replies.append(await ws.receive_json(timeout=0.5))
+        pongs = sum(r["type"] == "pong" for r in replies)
+        errors = [r for r in replies if r["type"] == "error"]
+        assert 200 <= pongs < 260, pongs
+        assert [e["code"] for e in errors] == ["rate_limited"]
+        await asyncio.sleep(1.0)
+        # Slowed down: served again.
+        await ws.send_str('{"v":1,"type":"ping"}')
+        assert (await ws.receive_json(timeout=5))["type"] == "pong"
+        # A sustained flood gets the socket closed with a policy-violation reason.
+        for _ in range(2_000):
+            if ws.closed:
+                break
+            await ws.send_str('{"v":1,"type":"ping"}')
+        while True:
+            msg = await asyncio.wait_for(ws.receive(), 5)
+            if msg.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED):
+                break
+        assert ws.close_code == aiohttp.WSCloseCode.POLICY_VIOLATION
