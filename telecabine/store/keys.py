@@ -145,3 +145,16 @@ def choose_key_store(data_dir: Path, insecure_file_allowed: bool) -> KeyStore:
         "hold the database key. Install one, or for testing only set "
         "TELECABINE_INSECURE_FILE_KEYRING=1.",
     )
+
+
+def key_storage_warning(data_dir: Path, insecure_file_allowed: bool) -> tuple[str, str] | None:
+    """(French, English) warning for ``telecabine check`` without opening the database.
+
+    None when a secure OS keyring holds the key; the insecure-file warning when that fallback is
+    in use; the "no keyring" message when the station could not start at all.
+    """
+    try:
+        store = choose_key_store(data_dir, insecure_file_allowed)
+    except KeyringUnavailableError as exc:
+        return exc.message_fr, exc.message_en
+    return store.warning
