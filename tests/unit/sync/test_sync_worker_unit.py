@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import random
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -185,3 +186,29 @@ def test_status_words_show_problem_only_when_newer_than_success():
     assert "temps" not in fr
     s2 = SyncStatus(pending=1, last_problem=SyncProblem("timeout", T0))
     assert "1 record waiting" in s2.words("en") and "in time" in s2.words("en")
+
+
+async def test_background_loop_sends_when_woken_and_stops_cleanly():
+    box = MemoryOutbox(0)
+    w = worker(box, Scripted(lambda u, n: OK), poll_interval_s=3600)
+    seen: list[SyncStatus] = []
+    w.add_listener(seen.append)
+    task = w.start()
+    await asyncio.sleep(0.05)
+    box.rows["late"] = Row("late", {"i": 1})  # an encounter closes while the worker sleeps
+    w.wake()
+    for _ in range(100):
+        if box.rows["late"].status == "sent":
+            break
+        await asyncio.sleep(0.01)
+    assert box.rows["late"].status == "sent"
+    assert seen[-1].pending == 0
+    await w.aclose()
+    assert task.done()
+
+
+async def test_broken_listener_does_not_stop_billing():
+    box = MemoryOutbox(2)
+    w = worker(box, Scripted(lambda u, n: OK))
+    w.add_listener(lambda s: 1 / 0)
+    assert (await w.run_once()).sent == 2
