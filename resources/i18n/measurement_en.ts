@@ -126,6 +126,18 @@
         <translation>Back</translation>
     </message>
     <message>
+        <source>Changer d'appareil</source>
+        <translation>Change device</translation>
+    </message>
+    <message>
+        <source>Appareil : {name}</source>
+        <translation>Device: {name}</translation>
+    </message>
+    <message>
+        <source>Appareil : le premier trouvé sera retenu</source>
+        <translation>Device: the first one found will be kept</translation>
+    </message>
+    <message>
         <source>Suivant</source>
         <translation>Next</translation>
     </message>
@@ -152,6 +164,34 @@
     <message>
         <source>(saisie manuelle)</source>
         <translation>(manual entry)</translation>
+    </message>
+    <message>
+        <source>Recherche…</source>
+        <translation>Searching…</translation>
+    </message>
+    <message>
+        <source>Aucun appareil trouvé. Allumez-le et rapprochez-le.</source>
+        <translation>No device found. Switch it on and bring it closer.</translation>
+    </message>
+    <message>
+        <source>Choisir l'appareil</source>
+        <translation>Choose the device</translation>
+    </message>
+    <message>
+        <source>Rechercher</source>
+        <translation>Search</translation>
+    </message>
+    <message>
+        <source>Utiliser cet appareil</source>
+        <translation>Use this device</translation>
+    </message>
+    <message>
+        <source>Annuler</source>
+        <translation>Cancel</translation>
+    </message>
+    <message>
+        <source>Appareils à proximité</source>
+        <translation>Nearby devices</translation>
     </message>
 </context>
 </TS>

@@ -20,8 +20,9 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any, NoReturn, Protocol
 
 from telecabine.devices.ble.adapters import DeviceReading
-from telecabine.devices.ble.driver import VitalsDevice
+from telecabine.devices.ble.driver import DiscoveredDevice, VitalsDevice
 from telecabine.devices.ble.errors import BleDeviceError
+from telecabine.devices.ble.pairing import PairedDevice
 from telecabine.domain.vitals import (
     KIND_SIGNS,
     MANUAL,
@@ -66,6 +67,12 @@ class DeviceProvider(Protocol):
     """Hands out the device for a role (``BleDeviceManager``)."""
 
     async def device_for(self, kind: MeasurementKind) -> VitalsDevice: ...
+
+    async def scan(self, kind: MeasurementKind | None = None) -> list[DiscoveredDevice]: ...
+
+    def pair(self, device: DiscoveredDevice) -> None: ...
+
+    def paired(self, kind: MeasurementKind) -> PairedDevice | None: ...
 
 
 class Status(StrEnum):
@@ -297,6 +304,23 @@ class MeasurementService:
         if not out:
             raise VitalError("no_value", "Aucune valeur reçue.", "No value received.")
         return tuple(out)
+
+    # --- choosing the device for a role ----------------------------------------------------------
+
+    async def nearby(self, kind: MeasurementKind | str) -> list[DiscoveredDevice]:
+        """Devices of ``kind`` advertising nearby, strongest first; ``MeasurementFailed`` if none can be listed."""
+        try:
+            return await self._devices.scan(MeasurementKind(kind))
+        except BleDeviceError as exc:
+            raise MeasurementFailed(exc.code, exc.message_fr, exc.message_en) from None
+
+    def use_device(self, device: DiscoveredDevice) -> None:
+        """Remember ``device`` for its role (kept across restarts)."""
+        self._devices.pair(device)
+
+    def current_device(self, kind: MeasurementKind | str) -> PairedDevice | None:
+        """The device that will be used for ``kind``, if one is known."""
+        return self._devices.paired(MeasurementKind(kind))
 
     # --- manual entry ------------------------------------------------------------------------
 

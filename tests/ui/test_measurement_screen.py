@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import UTC, datetime
 
 import pytest
@@ -246,6 +247,7 @@ def test_english_translation_file_applies(loop, qtbot, tmp_path, qapp):
         assert screen.measure_button.text() == "Start the measurement"
         assert screen.step_buttons[K.BLOOD_PRESSURE].text() == "Blood pressure"
         assert screen.instruction.text().startswith("Place the thermometer")
+        assert screen.device_button.text() == "Change device"
         measure(loop, qtbot, screen)
         assert screen.status_label.text() == "The measurement failed"
         assert screen.error_label.text().startswith("The device could not measure")
@@ -285,4 +287,28 @@ def test_store_failure_is_shown_not_swallowed(loop, qtbot, tmp_path):
     assert "n'a pas pu être enregistrée" in screen.manual.error.text()
     assert screen.manual.isVisible()  # the typed value stays on screen, nothing lost
     assert screen.manual.field("temperature").text() == "37,5"
+    loop.run_until_complete(manager.close())
+
+
+def test_change_device_lists_nearby_and_remembers_choice(loop, qtbot, tmp_path):
+    screen, _, space, manager = build(qtbot, tmp_path)
+    screen.select_step(K.SPO2)
+    assert "le premier trouvé" in screen.device_label.text()
+    qtbot.mouseClick(screen.device_button, Qt.MouseButton.LeftButton)
+    assert screen.picker.isVisible()
+    loop.run_until_complete(asyncio.wait_for(screen.picker.wait_idle(), 5))
+    assert screen.picker.devices.count() == 1
+    assert "SIM-Oxy" in screen.picker.devices.item(0).text()
+    qtbot.mouseClick(screen.picker.use_button, Qt.MouseButton.LeftButton)
+    assert not screen.picker.isVisible()
+    assert screen.device_label.text() == "Appareil : SIM-Oxy"
+    saved = json.loads((tmp_path / "ble_pairing.json").read_text())
+    assert saved["devices"]["spo2"]["address"] == space.by_kind(K.SPO2).address
+    # nothing of that kind in range: a clear message, nothing to choose
+    space.by_kind(K.WEIGHT).in_range = False
+    screen.select_step(K.WEIGHT)
+    screen.show_devices()
+    loop.run_until_complete(asyncio.wait_for(screen.picker.wait_idle(), 5))
+    assert screen.picker.devices.count() == 0 and not screen.picker.use_button.isEnabled()
+    assert "Aucun appareil trouvé" in screen.picker.status.text()
     loop.run_until_complete(manager.close())

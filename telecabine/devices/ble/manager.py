@@ -71,6 +71,13 @@ class BleDeviceManager:
         self.pairing.pair(device.kind, PairedDevice(device.address, device.adapter_id, device.name))
         self._devices.pop(device.kind, None)
 
+    def paired(self, kind: MeasurementKind) -> PairedDevice | None:
+        """The device used for ``kind``: paired at the station, else set by the installer."""
+        paired = self.pairing.get(kind)
+        if paired is None and kind in self.preset and self.registry.for_kind(kind):
+            paired = PairedDevice(self.preset[kind], self.registry.for_kind(kind)[0].adapter_id)
+        return paired
+
     def forget(self, kind: MeasurementKind) -> None:
         """Forget the paired device for ``kind``."""
         self.pairing.forget(kind)
@@ -80,10 +87,7 @@ class BleDeviceManager:
         """The device for ``kind``; scans and pairs the nearest one when none is paired."""
         if kind in self._devices:
             return self._devices[kind]
-        paired = self.pairing.get(kind)
-        if paired is None and kind in self.preset and self.registry.for_kind(kind):
-            adapter_id = self.registry.for_kind(kind)[0].adapter_id
-            paired = PairedDevice(self.preset[kind], adapter_id)
+        paired = self.paired(kind)
         adapter = self.registry.get(paired.adapter_id) if paired else None
         if paired is None or adapter is None:
             found = await self.scan(kind)

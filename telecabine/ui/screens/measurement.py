@@ -12,7 +12,7 @@ import asyncio
 import logging
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from PySide6.QtCore import QCoreApplication, QSize, Qt, Signal, Slot
 from PySide6.QtGui import QFont
@@ -28,7 +28,13 @@ from PySide6.QtWidgets import (
 )
 
 from telecabine.domain.vitals import MeasurementKind, Observation, VitalError
-from telecabine.services.measurement import MeasurementFailed, MeasurementUpdate, Status
+from telecabine.services.measurement import (
+    MeasurementFailed,
+    MeasurementService,
+    MeasurementUpdate,
+    Status,
+)
+from telecabine.ui.screens.measurement_devices import DevicePicker
 from telecabine.ui.screens.measurement_manual import ManualEntryForm
 from telecabine.ui.screens.measurement_text import (
     battery_text,
@@ -51,22 +57,6 @@ DEFAULT_KINDS = (
 )
 
 
-class MeasurementServiceLike(Protocol):
-    """What the screen needs from ``telecabine.services.measurement.MeasurementService``."""
-
-    def add_status_listener(self, listener: Any) -> Any: ...
-    async def measure(
-        self, encounter_id: str, kind: MeasurementKind | str
-    ) -> tuple[Observation, ...]: ...
-    def record_manual(
-        self,
-        encounter_id: str,
-        kind: MeasurementKind | str,
-        values: Mapping[str, float],
-        units: Mapping[str, str] | None = None,
-    ) -> tuple[Observation, ...]: ...
-
-
 class MeasurementScreen(QWidget):
     """Guided vitals measurement, one step per device kind."""
 
@@ -76,7 +66,7 @@ class MeasurementScreen(QWidget):
 
     def __init__(
         self,
-        service: MeasurementServiceLike,
+        service: MeasurementService,
         *,
         kinds: Sequence[MeasurementKind] = DEFAULT_KINDS,
         lang: str = "fr",
@@ -139,12 +129,14 @@ class MeasurementScreen(QWidget):
         self.measure_button = QPushButton()
         self.retry_button = QPushButton()
         self.manual_button = QPushButton()
+        self.device_button = QPushButton()
         self.back_button = QPushButton()
         self.next_button = QPushButton()
         for b in (
             self.measure_button,
             self.retry_button,
             self.manual_button,
+            self.device_button,
             self.back_button,
             self.next_button,
         ):
@@ -153,11 +145,17 @@ class MeasurementScreen(QWidget):
         self.measure_button.clicked.connect(lambda: self.start_measurement())
         self.retry_button.clicked.connect(lambda: self.start_measurement())
         self.manual_button.clicked.connect(self.show_manual)
+        self.device_button.clicked.connect(self.show_devices)
         self.back_button.clicked.connect(self.sig_back.emit)
         self.next_button.clicked.connect(self._on_next)
         self.manual = ManualEntryForm()
         self.manual.sig_submit.connect(self._on_manual_submit)
         self.manual.sig_cancel.connect(lambda: self._pages.setCurrentIndex(0))
+        self.picker = DevicePicker(self._service)
+        self.picker.sig_chosen.connect(lambda _d: self._show_step(self._kind))
+        self.picker.sig_cancel.connect(lambda: self._pages.setCurrentIndex(0))
+        self.device_label = QLabel()
+        self.device_label.setWordWrap(True)
 
         guided = QWidget()
         g = QVBoxLayout(guided)
@@ -166,6 +164,7 @@ class MeasurementScreen(QWidget):
         right = QVBoxLayout()
         right.addWidget(self.instruction)
         right.addWidget(self.status_label)
+        right.addWidget(self.device_label)
         right.addStretch(1)
         top.addLayout(right, 1)
         g.addLayout(top)
@@ -174,6 +173,7 @@ class MeasurementScreen(QWidget):
         g.addWidget(self.error_label)
         actions = QHBoxLayout()
         actions.addWidget(self.manual_button)
+        actions.addWidget(self.device_button)
         actions.addStretch(1)
         actions.addWidget(self.retry_button)
         actions.addWidget(self.measure_button)
@@ -181,6 +181,7 @@ class MeasurementScreen(QWidget):
         self._pages = QStackedWidget()
         self._pages.addWidget(guided)
         self._pages.addWidget(self.manual)
+        self._pages.addWidget(self.picker)
 
         nav = QHBoxLayout()
         nav.addWidget(self.back_button)
@@ -230,6 +231,20 @@ class MeasurementScreen(QWidget):
             QCoreApplication.translate("MeasurementScreen", "Saisie manuelle")
         )
         self.back_button.setText(QCoreApplication.translate("MeasurementScreen", "Retour"))
+        self.device_button.setText(
+            QCoreApplication.translate("MeasurementScreen", "Changer d'appareil")
+        )
+        current = self._service.current_device(self._kind)
+        self.device_label.setText(
+            QCoreApplication.translate("MeasurementScreen", "Appareil : {name}").format(
+                name=current.name or current.address
+            )
+            if current
+            else QCoreApplication.translate(
+                "MeasurementScreen", "Appareil : le premier trouvé sera retenu"
+            )
+        )
+        self.picker.retranslate(self._lang)
         self.next_button.setText(
             QCoreApplication.translate("MeasurementScreen", "Suivant")
             if self._kind != self._kinds[-1]
@@ -375,6 +390,14 @@ class MeasurementScreen(QWidget):
         self._pages.setCurrentIndex(1)
         self.manual.setFocus()
 
+    def show_devices(self) -> None:
+        """Switch to the device picker for the current step and start a scan."""
+        if self.is_busy():
+            return
+        self.picker.set_kind(self._kind)
+        self._pages.setCurrentIndex(2)
+        self.picker.search()
+
     def _on_manual_submit(self, values: dict, units: dict) -> None:
         if self._encounter_id is None:
             return
@@ -405,6 +428,7 @@ class MeasurementScreen(QWidget):
         self.measure_button.setVisible(status is not Status.FAILED)
         self.retry_button.setVisible(status is Status.FAILED)
         self.manual_button.setEnabled(not busy)
+        self.device_button.setEnabled(not busy)
         if status is Status.FAILED and update is not None:
             self.error_label.setText(update.message_en if self._lang == "en" else update.message_fr)
         elif status is not None:
