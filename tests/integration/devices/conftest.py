@@ -4,12 +4,13 @@ The session fixture starts ``pulseaudio`` in a temporary runtime directory (its 
 no D-Bus, no hardware modules), adds a null sink ``tc`` and a source ``tcmic`` remapped from
 the sink's monitor (what is played comes back as microphone input), points this process at
 it through ``PULSE_SERVER`` and re-initialises PortAudio so ALSA's ``pulse`` device appears.
-The daemon is killed at session end. With ``CI=true`` a daemon that cannot start fails the
+The daemon is stopped at session end (and dies with the test process if that is killed). With ``CI=true`` a daemon that cannot start fails the
 tests instead of skipping them.
 """
 
 from __future__ import annotations
 
+import ctypes
 import os
 import shutil
 import signal
@@ -43,15 +44,21 @@ def pulse_null_sink(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     }
     env.pop("PULSE_SERVER", None)
     socket = runtime / "native"
+    # Not daemonized: a child of this process that the kernel terminates if pytest dies
+    # (PR_SET_PDEATHSIG), so an interrupted run never leaves a daemon behind.
     cmd = [
-        "pulseaudio", "--daemonize=yes", "-n", "--exit-idle-time=-1", "--system=false",
+        "pulseaudio", "--daemonize=no", "-n", "--exit-idle-time=-1", "--system=false",
         "--disallow-exit", "--disable-shm=yes", f"--log-target=file:{runtime / 'log.txt'}",
         f"--load=module-native-protocol-unix auth-anonymous=1 socket={socket}",
     ]  # fmt: skip
-    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=20)
-    if proc.returncode != 0 or not _wait_for(socket):
+    daemon = subprocess.Popen(
+        cmd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL, preexec_fn=_die_with_parent,
+    )  # fmt: skip
+    if not _wait_for(socket) or daemon.poll() is not None:
+        _stop(daemon)
         log = (runtime / "log.txt").read_text() if (runtime / "log.txt").exists() else ""
-        msg = f"pulseaudio did not start (rc={proc.returncode}): {proc.stderr[-500:]} {log[-800:]}"
+        msg = f"pulseaudio did not start (rc={daemon.returncode}): {log[-800:]}"
         if os.environ.get("CI") == "true":
             pytest.fail(msg)
         pytest.skip(msg)
@@ -71,7 +78,7 @@ def pulse_null_sink(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         sd._initialize()
         yield server
     finally:
-        _kill(runtime)
+        _stop(daemon)
         if "saved" in locals():
             if saved is None:
                 os.environ.pop("PULSE_SERVER", None)
@@ -95,18 +102,21 @@ def _wait_for(path: Path, timeout: float = 10.0) -> bool:
     return False
 
 
-def _kill(runtime: Path) -> None:
-    """Kill the daemon we started (by the pid it wrote), never any other pulseaudio."""
-    pid_file = runtime / "pid"
+def _die_with_parent() -> None:
+    """In the child before exec: get SIGTERM when the test process dies (Linux)."""
     try:
-        pid = int(pid_file.read_text().split()[0])
-    except (OSError, ValueError, IndexError):
-        return
-    try:
-        os.kill(pid, signal.SIGTERM)
-        for _ in range(50):
-            os.kill(pid, 0)
-            time.sleep(0.05)
-        os.kill(pid, signal.SIGKILL)
-    except ProcessLookupError:
-        return
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except OSError:
+        pass
+
+
+def _stop(daemon: subprocess.Popen) -> None:
+    """Stop the daemon we started (our own child, by its pid)."""
+    if daemon.poll() is None:
+        daemon.terminate()
+        try:
+            daemon.wait(5)
+        except subprocess.TimeoutExpired:
+            daemon.kill()
+            daemon.wait(5)
