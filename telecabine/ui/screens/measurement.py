@@ -156,6 +156,7 @@ class MeasurementScreen(QWidget):
         self.picker.sig_cancel.connect(lambda: self._pages.setCurrentIndex(0))
         self.device_label = QLabel()
         self.device_label.setWordWrap(True)
+        self.device_label.setFont(QFont(self.font().family(), 13))
 
         guided = QWidget()
         g = QVBoxLayout(guided)

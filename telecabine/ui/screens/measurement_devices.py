@@ -7,6 +7,7 @@ import logging
 from typing import Any
 
 from PySide6.QtCore import QCoreApplication, Qt, Signal
+from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -40,6 +41,10 @@ class DevicePicker(QWidget):
         self.status.setWordWrap(True)
         self.devices = QListWidget()
         self.devices.setMinimumHeight(160)
+        # Kiosk: items large enough to touch (house style: targets >= 48 px).
+        self.devices.setFont(QFont(self.font().family(), 16))
+        self.devices.setStyleSheet("QListWidget::item { min-height: 48px; }")
+        self.title.setFont(QFont(self.font().family(), 16, QFont.Weight.DemiBold))
         self.devices.itemDoubleClicked.connect(lambda _item: self._on_use())
         self.search_button = QPushButton()
         self.use_button = QPushButton()
