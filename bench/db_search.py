@@ -103,7 +103,7 @@ def _measure(store, queries) -> dict[str, Any]:
 def _plain_store(path: Path):
     """Same repositories over an unencrypted SQLite file (the anchor)."""
     from telecabine.store import tables  # noqa: F401
-    from telecabine.store.engine import Store
+    from telecabine.store.engine import CACHE_KIB, Store
     from telecabine.store.keys import InsecureFileKeyStore
 
     engine = create_engine(f"sqlite:///{path}")
@@ -112,6 +112,8 @@ def _plain_store(path: Path):
     def _pragmas(conn, _rec):  # type: ignore[no-untyped-def]
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA foreign_keys = ON")
+        conn.execute("PRAGMA synchronous = NORMAL")
+        conn.execute(f"PRAGMA cache_size = -{CACHE_KIB}")  # same cache as the station's store
 
     SQLModel.metadata.create_all(engine)
     return Store(path, engine, InsecureFileKeyStore(path.with_suffix(".key")), str(path))

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     )
 
 BUSY_TIMEOUT_MS = 5000
+CACHE_KIB = 16 * 1024
 
 
 def build_engine(db_path: Path, hex_key: str) -> Engine:
@@ -59,6 +60,8 @@ def build_engine(db_path: Path, hex_key: str) -> Engine:
         cur.execute("PRAGMA foreign_keys = ON")
         cur.execute("PRAGMA journal_mode = WAL")
         cur.execute("PRAGMA synchronous = NORMAL")  # safe with WAL; a crash loses no commit
+        # Decrypted pages stay cached per connection: 16 MiB keeps the search indexes hot.
+        cur.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
         cur.close()
 
     @event.listens_for(engine, "begin")
