@@ -51,6 +51,22 @@
       <translation>No picture from the camera</translation>
     </message>
     <message>
+      <source>Dites quelques mots à voix haute, près du micro.</source>
+      <translation>Say a few words out loud, close to the microphone.</translation>
+    </message>
+    <message>
+      <source>Posez le stéthoscope sur la poitrine ou tapotez-le.</source>
+      <translation>Put the stethoscope on the chest or tap it.</translation>
+    </message>
+    <message>
+      <source>Micro</source>
+      <translation>Microphone</translation>
+    </message>
+    <message>
+      <source>Stéthoscope</source>
+      <translation>Stethoscope</translation>
+    </message>
+    <message>
       <source>Équipement prêt. Vous pouvez continuer.</source>
       <translation>Equipment ready. You can continue.</translation>
     </message>
@@ -77,6 +93,13 @@
     <message>
       <source>Choix enregistrés : ils s'appliqueront au prochain démarrage.</source>
       <translation>Choices saved: they apply at the next start.</translation>
+    </message>
+  </context>
+  <context>
+    <name>LevelBar</name>
+    <message>
+      <source>%1 : %2 dB (crête %3 dB)</source>
+      <translation>%1: %2 dB (peak %3 dB)</translation>
     </message>
   </context>
   <context>

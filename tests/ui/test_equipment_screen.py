@@ -63,6 +63,12 @@ def test_every_state_renders(qtbot, data_dir: Path) -> None:
         assert len(set(words.values())) == len(CheckStatus)
         assert words[CheckStatus.FAILED].startswith("✖") and "Échec" in words[CheckStatus.FAILED]
         assert "Attention" in words[CheckStatus.WARNING]
+        screen.show_result(CheckResult("microphone", CheckStatus.RUNNING, True, "", ""))
+        assert screen.instruction.text().startswith("Dites quelques mots")
+        screen.show_result(
+            CheckResult("microphone", CheckStatus.FAILED, True, "fr failed", "en failed")
+        )
+        assert screen.instruction.text() == ""
         screen.retranslate("en")
         assert screen.rows["microphone"].message.text() == "en failed"
         assert screen.rows["microphone"].name.text() == "Microphone"
@@ -202,3 +208,20 @@ def test_english_translation_file_applies(qtbot, qapp, data_dir: Path, tmp_path:
         qapp.removeTranslator(translator)
         screen.clear()
         registry.stop_all()
+
+
+def test_level_bar_follows_a_meter(qtbot) -> None:
+    from telecabine.devices.audio_dsp import LevelMeter, tone
+    from telecabine.ui.widgets.level_meter import LevelBar
+
+    bar = LevelBar()
+    qtbot.addWidget(bar)
+    meter = LevelMeter()
+    bar.set_meter(meter, "Micro")
+    assert bar.value() == -60
+    meter.update(tone(440, 0.1, 48_000, volume=0.1, fade_s=0))  # -23 dBFS RMS, -20 peak
+    bar.refresh()
+    assert bar.value() == -23
+    assert bar.format() == "Micro : -23 dB (crête -20 dB)"
+    bar.set_meter(None, "Micro")
+    assert bar.value() == -60

@@ -29,6 +29,7 @@ from telecabine.devices.video_health import SourceEvent
 from telecabine.services.preflight import CheckResult, CheckStatus, Preflight, PreflightReport
 from telecabine.services.preflight_text import label
 from telecabine.ui.screens.equipment_roles import RoleChooser
+from telecabine.ui.widgets.level_meter import LevelBar
 from telecabine.ui.widgets.preview import VideoPreview
 
 log = logging.getLogger(__name__)
@@ -152,6 +153,13 @@ class EquipmentScreen(QWidget):
         q.addLayout(answers)
         self.question.hide()
         right.addWidget(self.question)
+        self.mic_level, self.steth_level = LevelBar(), LevelBar()
+        right.addWidget(self.mic_level)
+        right.addWidget(self.steth_level)
+        self.instruction = QLabel()
+        self.instruction.setWordWrap(True)
+        self.instruction.setFont(QFont(self.font().family(), 16))
+        right.addWidget(self.instruction)
         self.summary = QLabel()
         self.summary.setWordWrap(True)
         self.summary.setFont(QFont(self.font().family(), 16, QFont.Weight.DemiBold))
@@ -208,6 +216,7 @@ class EquipmentScreen(QWidget):
         self._watch_sources()
         roles = self.registry.configured_roles()
         self.show_camera(roles[0] if roles else None)
+        self._follow_levels()
         self.start_check()
 
     def clear(self) -> None:
@@ -218,6 +227,9 @@ class EquipmentScreen(QWidget):
         if self._answer is not None and not self._answer.done():
             self._answer.cancel()
         self.preview.set_source(None)
+        self.mic_level.set_meter(None)
+        self.steth_level.set_meter(None)
+        self.instruction.clear()
         for src in self._watched:
             src.remove_listener(self._emit_event)
         self._watched = []
@@ -301,6 +313,30 @@ class EquipmentScreen(QWidget):
         if row is None:
             self.rows[result.key] = row = CheckRow(self.grid, len(self.rows), result.key)
         row.show(result, self._lang)
+        if result.key in ("microphone", "stethoscope"):
+            self._follow_levels()
+        if result.status == CheckStatus.RUNNING and result.key == "microphone":
+            self.instruction.setText(
+                QCoreApplication.translate(
+                    "EquipmentScreen", "Dites quelques mots à voix haute, près du micro."
+                )
+            )
+        elif result.status == CheckStatus.RUNNING and result.key == "stethoscope":
+            self.instruction.setText(
+                QCoreApplication.translate(
+                    "EquipmentScreen", "Posez le stéthoscope sur la poitrine ou tapotez-le."
+                )
+            )
+        elif result.key in ("microphone", "stethoscope"):
+            self.instruction.clear()
+
+    def _follow_levels(self) -> None:
+        mic_name = QCoreApplication.translate("EquipmentScreen", "Micro")
+        steth_name = QCoreApplication.translate("EquipmentScreen", "Stéthoscope")
+        mic = self.registry.microphone()
+        self.mic_level.set_meter(mic.meter, mic_name)
+        steth = self.registry.stethoscope()
+        self.steth_level.set_meter(steth.meter if steth is not None else None, steth_name)
 
     def _show_summary(self) -> None:
         if self.report is None:
