@@ -93,10 +93,21 @@ def plx_continuous_frame(spo2: float, pulse: float) -> bytes:
     return b"\x00" + struct.pack("<HH", encode_sfloat(spo2), encode_sfloat(pulse))
 
 
-def weight_frame(kg: float | None, *, timestamp: datetime | None = None) -> bytes:
+def weight_frame(
+    kg: float | None,
+    *,
+    timestamp: datetime | None = None,
+    bmi: float | None = None,
+    height_m: float | None = None,
+) -> bytes:
     """Weight Measurement 0x2A9D in SI units (``None`` = 0xFFFF, measurement unsuccessful)."""
     raw = 0xFFFF if kg is None else round(kg / 0.005)
-    return bytes([0x02 if timestamp else 0]) + struct.pack("<H", raw) + _ts(timestamp)
+    with_bmi = bmi is not None and height_m is not None
+    flags = (0x02 if timestamp else 0) | (0x08 if with_bmi else 0)
+    out = bytes([flags]) + struct.pack("<H", raw) + _ts(timestamp)
+    if with_bmi:
+        out += struct.pack("<HH", round(bmi * 10), round(height_m * 1000))
+    return out
 
 
 def heart_rate_frame(bpm: int, *, contact: bool | None = True, rr: tuple[float, ...] = ()) -> bytes:

@@ -187,3 +187,20 @@ async def test_built_from_settings_in_demo_mode(station_store, data_dir, encount
     assert (observations[0].value, observations[0].flag) == (39.2, "high")
     assert observations[0].measured_at.tzinfo is not None
     assert (data_dir / "ble_pairing.json").is_file()
+
+
+async def test_scale_with_bmi_and_height(station_store, data_dir, encounter):
+    from telecabine.devices.ble import adapters, frames
+
+    service, manager, space = make_service(station_store, data_dir)
+    space.by_kind(K.WEIGHT).script = lambda p: [
+        (1.0, adapters.WEIGHT_MEASUREMENT, frames.weight_frame(81.0, bmi=26.4, height_m=1.752))
+    ]
+    observations = await service.measure(encounter.id, K.WEIGHT)
+    await manager.close()
+    got = {o.code: (o.value, o.unit, o.flag) for o in observations}
+    assert got == {
+        "29463-7": (81.0, "kg", None),
+        "8302-2": (175.0, "cm", None),
+        "39156-5": (26.4, "kg/m2", "high"),
+    }
