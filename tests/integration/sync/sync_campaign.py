@@ -57,11 +57,12 @@ class CampaignResult:
 
 
 class _Spares:
-    """Pre-started uploader processes (import time ~2-4 s on a busy 2-core box)."""
+    """Pre-started uploader processes (import + store opening ~2-4 s on a busy 2-core box)."""
 
-    def __init__(self, env: dict[str, str]) -> None:
+    def __init__(self, env: dict[str, str], size: int = 2) -> None:
         self._env = env
-        self._next: asyncio.Task | None = None
+        self._size = size
+        self._pool: list[asyncio.Task] = []
 
     def _spawn(self) -> asyncio.Task:
         async def spawn():
@@ -77,27 +78,31 @@ class _Spares:
         return asyncio.get_running_loop().create_task(spawn())
 
     def warm(self) -> None:
-        """Make sure one process is starting."""
-        if self._next is None:
-            self._next = self._spawn()
+        """Keep ``size`` processes starting or waiting."""
+        while len(self._pool) < self._size:
+            self._pool.append(self._spawn())
 
     def ready(self) -> bool:
         """True when a warm process is waiting."""
-        return self._next is not None and self._next.done()
+        return any(t.done() for t in self._pool)
 
     async def take(self):
-        """A ready process (and start warming the next)."""
+        """A ready process (and start warming a replacement)."""
         self.warm()
-        proc = await self._next
-        self._next = self._spawn()
+        done = [t for t in self._pool if t.done()]
+        task = done[0] if done else self._pool[0]
+        self._pool.remove(task)
+        proc = await task
+        self.warm()
         return proc
 
     async def close(self) -> None:
-        """Kill the spare."""
-        if self._next is not None:
-            proc = await self._next
+        """Kill the spares."""
+        for task in self._pool:
+            proc = await task
             proc.kill()
             await proc.wait()
+        self._pool.clear()
 
 
 async def _kill_round(spares: _Spares, proxy: FaultProxy, rng: random.Random, res) -> None:
@@ -146,7 +151,7 @@ async def run_campaign(work: Path, n_faults: int, seed: int, kill_share: float) 
                TELECABINE_HUB_URL=proxy.url, TELECABINE_SYNC_TIMEOUT_S="2")  # fmt: skip
     spares = _Spares(env)
     skew = timedelta(0)
-    client = BillingClient(proxy.url, token, timeout_s=0.3)
+    client = BillingClient(proxy.url, token, timeout_s=0.2)
     worker = SyncWorker(
         StoreOutbox(store), client, clock=lambda: datetime.now(UTC) + skew,
         backoff=Backoff(base_s=0.005, cap_s=0.05), batch_size=64, concurrency=8,
@@ -183,7 +188,7 @@ async def run_campaign(work: Path, n_faults: int, seed: int, kill_share: float) 
                 hub.faults.mode = "ok"
             else:
                 proxy.mode = {"timeout": "delay"}.get(kind, kind)
-                proxy.delay_s = 0.5  # > the client's 0.3 s timeout
+                proxy.delay_s = 0.35  # > the client's 0.2 s timeout
                 await worker.run_once()
                 proxy.mode, proxy.delay_s = "pass", 0.0
                 proxy.drop_all()
