@@ -71,6 +71,7 @@ class AudioInputBase:
         self.mailbox: LatestValueMailbox[AudioBlock] = LatestValueMailbox()
         self.ring = RingBuffer(int(buffer_s * sample_rate), self.channels)
         self.overflows = 0
+        self.last_block_at: float | None = None  # monotonic time of the newest block
         self._seq = 0
 
     def read(self, frames: int) -> np.ndarray | None:
@@ -79,6 +80,10 @@ class AudioInputBase:
             return None
         return self.ring.read(frames)
 
+    def stalled(self, now: float, after_s: float = 1.0) -> bool:
+        """True when no block arrived for ``after_s`` (device unplugged or driver stuck)."""
+        return self.last_block_at is None or now - self.last_block_at > after_s
+
     def _ingest(self, block: np.ndarray) -> None:
         data = np.asarray(block, np.float32).reshape(len(block), -1)
         if self.processor is not None:
@@ -86,7 +91,9 @@ class AudioInputBase:
         self.ring.write(data)
         self.meter.update(data)
         self._seq += 1
-        self.mailbox.put(AudioBlock(data, self.sample_rate, self._seq, time.monotonic()))
+        now = time.monotonic()
+        self.last_block_at = now
+        self.mailbox.put(AudioBlock(data, self.sample_rate, self._seq, now))
 
 
 class SoundDeviceInput(AudioInputBase):

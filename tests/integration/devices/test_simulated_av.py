@@ -138,3 +138,18 @@ def test_simulated_inputs_and_speaker() -> None:
     spk = SimulatedSpeaker()
     spk.play_tone(440, 0.2)
     assert spk.wait(1.0) and spk.played_frames == 9600
+
+
+def test_unplugged_microphone_is_stalled() -> None:
+    mic = SimulatedAudioInput("speech")
+    assert mic.stalled(time.monotonic())  # nothing yet
+    mic.start()
+    try:
+        time.sleep(0.3)
+        assert not mic.stalled(time.monotonic())
+        mic.plugged = False
+        time.sleep(0.3)
+        assert mic.stalled(time.monotonic(), after_s=0.2)
+        assert not mic.running
+    finally:
+        mic.stop()
