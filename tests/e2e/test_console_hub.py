@@ -212,4 +212,9 @@ async def test_two_doctors_race_for_one_patient(console_hub, browser):
         assert await loser.locator("#call-view").is_hidden()
         assert await loser.locator("tr[data-encounter='enc-race']").count() == 0
         await _shot(loser, "race-loser")
+        # End the winner's call so the camera is released before the browser closes.
+        await winner.click("#cancel-call")
+        await _recv(st, "cancelled")
         await st.close()
+    for p in pages:
+        await p.context.close()

@@ -29,24 +29,31 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _cli(*args: str, data_dir: Path, **kw) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "telecabine", "--data-dir", str(data_dir), "hub", *args],
-        capture_output=True, text=True, timeout=60, **kw,
-    )  # fmt: skip
+def _cli(capsys, *args: str, data_dir: Path) -> tuple[int, str, str]:
+    """Run ``telecabine hub ...`` in-process (the serve case below uses a real subprocess)."""
+    from telecabine.cli import main
+
+    code = main(["--data-dir", str(data_dir), "hub", *args])
+    out = capsys.readouterr()
+    return code, out.out, out.err
 
 
-def test_cli_add_station_add_doctor_and_serve(tmp_path: Path):
-    out = _cli("add-station", "cabine-cli", data_dir=tmp_path)
-    assert out.returncode == 0, out.stderr
-    token = out.stdout.strip().splitlines()[-1]
+def test_cli_add_station_add_doctor_and_serve(tmp_path: Path, capsys):
+    code, out, err = _cli(capsys, "add-station", "cabine-cli", data_dir=tmp_path)
+    assert code == 0, err
+    token = out.strip().splitlines()[-1]
     assert len(token) >= 40
-    assert _cli("add-station", "cabine-cli", data_dir=tmp_path).returncode == 2
+    code, _, err = _cli(capsys, "add-station", "cabine-cli", data_dir=tmp_path)
+    assert code == 2 and "déjà" in err
     pw = tmp_path / "pw"
     pw.write_text("a-long-password\n")
-    out = _cli("add-doctor", "--username", "dr.cli", "--name", "Dr Cli", "--rpps",
-               "10000000002", "--password-file", str(pw), data_dir=tmp_path)  # fmt: skip
-    assert out.returncode == 0, out.stderr
+    code, _, err = _cli(capsys, "add-doctor", "--username", "dr.cli", "--name", "Dr Cli",
+                        "--rpps", "10000000002", "--password-file", str(pw),
+                        data_dir=tmp_path)  # fmt: skip
+    assert code == 0, err
+    code, _, err = _cli(capsys, "add-doctor", "--username", "dr.bad", "--name", "Dr Bad",
+                        "--rpps", "12", "--password-file", str(pw), data_dir=tmp_path)  # fmt: skip
+    assert code == 2 and "RPPS" in err
     port = _free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "telecabine", "--data-dir", str(tmp_path), "hub",
