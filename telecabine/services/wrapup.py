@@ -230,7 +230,7 @@ class WrapUpService:
                 "rang_gemellaire": None,
             },
             "accompanying": {
-                "role": acc.role.value if acc.role.value in ("pharmacist", "nurse") else "other",
+                "role": acc.role.value,  # values match the billing record
                 "staff_name": form.staff_name.strip(),
                 "rpps": form.staff_rpps or None,
                 "am_number": form.staff_am_number or None,
