@@ -18,9 +18,10 @@ from typing import Any
 from telecabine.config import Settings
 from telecabine.devices.audio import AudioInput, SoundDeviceInput, SoundDeviceOutput
 from telecabine.devices.audio_dsp import StethoscopeFilter
-from telecabine.devices.camera import OpenCVCamera, ThreadedVideoSource, parse_source
+from telecabine.devices.camera import OpenCVCamera, parse_source
 from telecabine.devices.simulated import SimulatedAudioInput, SimulatedCamera, SimulatedSpeaker
 from telecabine.devices.video_health import ROLES, HealthThresholds, SourceStatus
+from telecabine.devices.video_source import ThreadedVideoSource
 
 log = logging.getLogger(__name__)
 

@@ -24,9 +24,9 @@ import numpy as np
 
 from telecabine.devices.audio import AudioInputBase, Processor
 from telecabine.devices.audio_dsp import RingBuffer, tone
-from telecabine.devices.camera import ThreadedVideoSource
 from telecabine.devices.timestamp_code import band_height, draw_band
 from telecabine.devices.video_health import HealthThresholds
+from telecabine.devices.video_source import ThreadedVideoSource
 
 FONT = cv2.FONT_HERSHEY_SIMPLEX
 
