@@ -9,6 +9,7 @@ loggers (aiohttp, aiortc...) are filtered too. The filter redacts:
   time after it; timestamps such as ``2026-11-23T07:28:47`` stay readable);
 - every string registered at run time with ``register_sensitive`` (names typed in intake),
   case- and accent-insensitively;
+- argon2 password hashes (visible when SQL logging is on);
 - the whole value of free-text fields passed as ``extra`` (``note``, ``text``, ``chat``...).
 """
 
@@ -41,6 +42,8 @@ _NIR = re.compile(
     r"(?<![0-9A-Za-z])[1-478]\s?\d{2}\s?\d{2}\s?(?:\d{2}|2[ABab])\s?\d{3}\s?\d{3}\s?\d{2}"
     r"(?![0-9A-Za-z])"
 )
+# Password hashes (argon2 PHC strings) show up in SQL parameter logs; they never belong in logs.
+_PHC_HASH = re.compile(r"\$argon2(?:id|i|d)\$[A-Za-z0-9$=,+/.]+")
 _DATE_DMY = re.compile(r"(?<!\d)\d{1,2}[/.\-]\d{1,2}[/.\-](?:18|19|20)\d{2}(?!\d)")
 _DATE_YMD = re.compile(r"(?<!\d)(?:18|19|20)\d{2}[-/.]\d{2}[-/.]\d{2}(?![\dT]|\s\d{2}:)")
 
@@ -123,6 +126,7 @@ def register_sensitive(value: str | None, registry: SensitiveRegistry | None = N
 
 def redact(text: str, registry: SensitiveRegistry | None = None) -> str:
     """Redact NIR-like numbers, date-of-birth-like dates and registered strings in ``text``."""
+    text = _PHC_HASH.sub(REDACTED, text)
     text = _NIR.sub(REDACTED, text)
     text = _DATE_DMY.sub(REDACTED, text)
     text = _DATE_YMD.sub(REDACTED, text)
