@@ -32,11 +32,15 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+SEND_TIMEOUT_S = 5.0
+
+
 async def _send(ws: web.WebSocketResponse, msg) -> None:
     if not ws.closed:
-        # The peer may vanish mid-send; its own handler cleans up.
-        with contextlib.suppress(ConnectionError, RuntimeError):
-            await ws.send_str(sig.encode(msg))
+        # The peer may vanish mid-send (its own handler cleans up), and a stalled peer must not
+        # hold up a broadcast to everyone else: the heartbeat closes it soon after.
+        with contextlib.suppress(ConnectionError, RuntimeError, TimeoutError):
+            await asyncio.wait_for(ws.send_str(sig.encode(msg)), SEND_TIMEOUT_S)
 
 
 async def _send_all(sockets, msg) -> None:
