@@ -10,6 +10,8 @@ import pytest
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # CI has no keyring daemon: the station DB key goes to the clearly named insecure file fallback.
 os.environ.setdefault("TELECABINE_INSECURE_FILE_KEYRING", "1")
+# Never touch a developer's real keyring from tests (one key per temp DB would pile up there).
+os.environ.setdefault("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
 
 
 @pytest.fixture
