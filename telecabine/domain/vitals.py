@@ -13,6 +13,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import ROUND_HALF_UP, Context, Decimal
 from enum import StrEnum
 from importlib import resources
 from typing import Any, Literal
@@ -231,6 +232,18 @@ class Observation:
         }
 
 
+def round_half_up(value: float, decimals: int) -> float:
+    """Round as people do (60.05 -> 60.1), on the shortest decimal form of the float.
+
+    Plain ``round`` works on the binary value (60.05 is 60.0499999...) and rounds half to
+    even, so a scale reading of exactly 60.05 kg would show 60.0.
+    """
+    quantum = Decimal(1).scaleb(-decimals)
+    # Enough digits for any finite float (up to ~1e308), so quantize never overflows.
+    context = Context(prec=400)
+    return float(Decimal(repr(float(value))).quantize(quantum, ROUND_HALF_UP, context))
+
+
 def device_method(device_id: str) -> str:
     """The ``method`` of an observation read from device ``device_id`` (``device:<id>``)."""
     if not device_id or not device_id.strip():
@@ -265,7 +278,7 @@ def make_observation(
             f"{vs.label_fr} : l'appareil n'a pas donné de valeur exploitable. Recommencez.",
             f"{vs.label_en}: the device gave no usable value. Try again.",
         )
-    canonical = round(convert(value, unit, vs.unit), vs.decimals)
+    canonical = round_half_up(convert(value, unit, vs.unit), vs.decimals)
     r = ranges.get(vs.code)
     if r is not None and not r.plausible[0] <= canonical <= r.plausible[1]:
         shown = f"{canonical:g} {display_unit(vs.unit)}"

@@ -188,3 +188,15 @@ def test_any_float_gives_observation_or_vital_error(ranges, x):
     except VitalError:
         return
     assert 15 <= o.value <= 300 and o.flag in {"normal", "low", "high", "critical"}
+
+
+@pytest.mark.parametrize(
+    ("value", "decimals", "expected"),
+    [(60.05, 1, 60.1), (36.75, 1, 36.8), (72.5, 0, 73.0), (-0.5, 0, -1.0)],
+)
+def test_round_half_up(value, decimals, expected):
+    assert vitals.round_half_up(value, decimals) == expected
+
+
+def test_scale_half_values_round_up(ranges):
+    assert obs("weight", 60.05, "kg", ranges).value == 60.1
