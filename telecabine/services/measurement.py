@@ -216,6 +216,9 @@ class MeasurementService:
             await self.cancel(kind)
         if task is None or task.done():
             task = asyncio.get_running_loop().create_task(self._measure(encounter_id, kind))
+            # Mark the outcome as seen even when every caller went away (no "never retrieved"
+            # warning): failures were already reported through the status listeners.
+            task.add_done_callback(lambda t: t.cancelled() or t.exception())
             self._running[kind] = task
             self._running_for[kind] = encounter_id
         # shield: a cancelled caller (screen left) does not cancel the doctor's joined request.
