@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -117,6 +118,22 @@ class ChainBreak:
     reason: str
 
 
+def first_break(rows: Iterable[AuditEntry]) -> ChainBreak | None:
+    """Walk entries in ``seq`` order; the first one whose seq, link or hash is wrong, or None."""
+    prev_hash = GENESIS_HASH
+    expected_seq = 1
+    for row in rows:
+        if row.seq != expected_seq:
+            return ChainBreak(expected_seq, "missing_or_reordered")
+        if row.prev_hash != prev_hash:
+            return ChainBreak(row.seq, "broken_link")
+        if entry_hash(prev_hash, row) != row.hash:
+            return ChainBreak(row.seq, "content_changed")
+        prev_hash = row.hash
+        expected_seq += 1
+    return None
+
+
 class AuditRepository:
     """Append to and verify the audit trail."""
 
@@ -162,22 +179,10 @@ class AuditRepository:
 
     def find_break(self) -> ChainBreak | None:
         """First broken link (edited, deleted or reordered row), or None if the chain holds."""
-        prev_hash = GENESIS_HASH
-        expected_seq = 1
         with self._store.read() as session:
             # seq is the INTEGER PRIMARY KEY (the rowid); moving a row's content to another seq
             # changes its canonical content, so reordering shows up as a hash mismatch.
-            rows = session.exec(select(AuditEntry).order_by(AuditEntry.seq))
-            for row in rows:
-                if row.seq != expected_seq:
-                    return ChainBreak(expected_seq, "missing_or_reordered")
-                if row.prev_hash != prev_hash:
-                    return ChainBreak(row.seq, "broken_link")
-                if entry_hash(prev_hash, row) != row.hash:
-                    return ChainBreak(row.seq, "content_changed")
-                prev_hash = row.hash
-                expected_seq += 1
-        return None
+            return first_break(session.exec(select(AuditEntry).order_by(AuditEntry.seq)))
 
     def verify_chain(self) -> int | None:
         """First broken ``seq`` or None (the contract the CLI and tests use)."""
