@@ -8,6 +8,7 @@ connection with the raw key costs < 1 ms (no PBKDF2), see ``bench/db_search.py``
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -62,6 +63,7 @@ def build_engine(db_path: Path, hex_key: str) -> Engine:
         cur.execute("PRAGMA synchronous = NORMAL")  # safe with WAL; a crash loses no commit
         # Decrypted pages stay cached per connection: 16 MiB keeps the search indexes hot.
         cur.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
+        cur.execute("PRAGMA temp_store = MEMORY")  # sorts/temp tables never touch the disk
         cur.close()
 
     @event.listens_for(engine, "begin")
@@ -168,6 +170,16 @@ class Store:
         self.engine.dispose()
 
 
+def _restrict_permissions(db_path: Path) -> None:
+    """Owner-only access to the DB and its WAL/SHM (encrypted anyway; no need to expose them)."""
+    if os.name != "posix":
+        return  # Windows: the per-user AppData ACL already applies
+    for suffix in ("", "-wal", "-shm"):
+        f = db_path.with_name(db_path.name + suffix)
+        if f.exists():
+            f.chmod(0o600)
+
+
 def _open_with_key_or_pending(
     db_path: Path, hex_key: str, key_store: KeyStore, account: str
 ) -> Engine:
@@ -216,6 +228,7 @@ def open_store(settings: Settings, *, key_store: KeyStore | None = None) -> Stor
     engine = _open_with_key_or_pending(db_path, hex_key, key_store, account)
     try:
         upgrade_to_head(engine)
+        _restrict_permissions(db_path)
     except BaseException:
         engine.dispose()
         raise

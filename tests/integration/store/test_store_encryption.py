@@ -100,3 +100,12 @@ def test_explicit_key_store_is_used(data_dir, t0) -> None:
         assert json.loads((data_dir / "other.json").read_text())
     finally:
         store.close()
+
+
+def test_database_files_are_owner_only(station_store) -> None:
+    with station_store.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA temp_store").scalar() == 2  # MEMORY
+    for suffix in ("", "-wal", "-shm"):
+        f = station_store.db_path.with_name(station_store.db_path.name + suffix)
+        if f.exists():
+            assert stat.S_IMODE(f.stat().st_mode) & 0o077 == 0, f.name
