@@ -135,8 +135,13 @@ def run_export_command(settings: Settings, what: str, fmt: str, out: TextIO | No
         )
         return 2
     from telecabine.store.engine import open_store
+    from telecabine.store.errors import StoreError
 
-    store = open_store(settings)
+    try:
+        store = open_store(settings)
+    except StoreError as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
     try:
         stream = out or sys.stdout
         stream.write("\ufeff")
