@@ -115,9 +115,9 @@ class ThreadedVideoSource(ABC):
     @property
     def measured_fps(self) -> float:
         """Frames per second actually captured over the last second or so."""
-        w = self._fps_window
-        if len(w) < 2 or w[-1] - w[0] <= 0:
-            return 0.0
+        w = list(self._fps_window)
+        if len(w) < 2 or w[-1] - w[0] <= 0 or time.monotonic() - w[-1] > 1.0:
+            return 0.0  # not enough history, or nothing captured for a second
         return (len(w) - 1) / (w[-1] - w[0])
 
     @property

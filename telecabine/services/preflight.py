@@ -167,8 +167,12 @@ class Preflight:
             await asyncio.sleep(0.05)
         if src.frames_captured == 0:
             return _result(key, CheckStatus.FAILED, required, "camera_no_frames", name=src.name)
-        # measure the rate over at least settle_s of capture, whenever the camera started
-        await asyncio.sleep(max(0.0, started + settle_s - time.monotonic()))
+        # Measure the rate over settle_s since start, and over at least 0.7 s of real frames
+        # when the first pictures only just arrived (slow to open, loaded machine).
+        wait = started + settle_s - time.monotonic()
+        if src.frames_captured < 10:
+            wait = max(wait, 0.7)
+        await asyncio.sleep(max(0.0, wait))
         fps = round(src.measured_fps, 1)
         measures = {"source": src.name, "width": src.width, "height": src.height, "fps": fps}
         status = src.status
