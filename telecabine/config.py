@@ -66,6 +66,11 @@ class Settings(BaseSettings):
         ge=1,
         description="Synced encounters older than this are purged locally (unsynced: never).",
     )
+    idle_lock_seconds: int = Field(
+        default=120,
+        ge=15,
+        description="Idle time after which the station locks and hides all patient data.",
+    )
 
     # --- hub connection (station side) -----------------------------------------------------
     hub_url: str = Field(
