@@ -20,7 +20,7 @@ from sqlalchemy.exc import DatabaseError
 from sqlalchemy.pool import QueuePool
 from sqlmodel import Session
 
-from telecabine.store.errors import StoreKeyError
+from telecabine.store.errors import StoreError, StoreKeyError
 from telecabine.store.keys import KeyStore, choose_key_store, new_key, raw_key_pragma_value
 
 if TYPE_CHECKING:
@@ -84,6 +84,12 @@ def check_key(engine: Engine) -> None:
         with engine.connect() as conn:
             conn.execute(text("SELECT count(*) FROM sqlite_master")).scalar_one()
     except DatabaseError as exc:
+        if "not a database" not in str(exc.orig):
+            # Disk full, permissions, missing directory...: not a key problem, say so.
+            raise StoreError(
+                f"Impossible d'ouvrir la base locale ({type(exc.orig).__name__}: {exc.orig}).",
+                f"Cannot open the local database ({type(exc.orig).__name__}: {exc.orig}).",
+            ) from exc
         raise StoreKeyError(
             "La clé de chiffrement ne permet pas d'ouvrir la base locale (clé perdue ou "
             "remplacée). Contactez le support ; ne supprimez pas le fichier.",

@@ -109,3 +109,28 @@ def test_database_files_are_owner_only(station_store) -> None:
         f = station_store.db_path.with_name(station_store.db_path.name + suffix)
         if f.exists():
             assert stat.S_IMODE(f.stat().st_mode) & 0o077 == 0, f.name
+
+
+def test_unreadable_file_is_not_reported_as_a_key_problem(data_dir) -> None:
+    import os
+
+    from telecabine.store import StoreError
+    from telecabine.store.engine import build_engine, check_key
+    from telecabine.store.keys import new_key
+
+    if os.geteuid() == 0:
+        # root reads any file: use a directory where the DB file should be instead.
+        target = data_dir / "dir.db"
+        target.mkdir()
+    else:
+        target = data_dir / "locked.db"
+        target.write_bytes(b"")
+        target.chmod(0)
+    engine = build_engine(target, new_key())
+    try:
+        with pytest.raises(StoreError) as exc:
+            check_key(engine)
+        assert not isinstance(exc.value, StoreKeyError)
+        assert "Cannot open" in exc.value.message("en")
+    finally:
+        engine.dispose()
