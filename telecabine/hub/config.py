@@ -67,6 +67,11 @@ class HubSettings(BaseSettings):
         default=50.0, gt=0, description="Signaling messages per second allowed per socket."
     )
     ws_burst: int = Field(default=200, ge=1, description="Burst of messages allowed per socket.")
+    bus: bool | None = Field(
+        default=None,
+        description="Fan signaling out to other instances through PostgreSQL LISTEN/NOTIFY "
+        "(default: on with PostgreSQL, off with SQLite).",
+    )
     disconnect_grace_s: float = Field(
         default=30.0,
         ge=0,

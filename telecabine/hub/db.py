@@ -95,6 +95,14 @@ billing_records = Table(
     UniqueConstraint("idempotency_key", name="uq_billing_records_idempotency_key"),
 )
 
+bus_messages = Table(
+    "bus_messages",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("body", Text, nullable=False),  # a signaling message too large for NOTIFY
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
 

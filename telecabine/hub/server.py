@@ -53,10 +53,22 @@ async def healthz(request: web.Request) -> web.Response:
 async def _on_startup(app: web.Application) -> None:
     hub = app[HUB]
     await migrate(hub.engine)
-    if hub.settings.signaling:
+    url = hub.settings.resolved_database_url()
+    use_bus = hub.settings.bus if hub.settings.bus is not None else url.startswith("postgresql")
+    if use_bus:
+        from functools import partial
+
+        from telecabine.hub.bus import PgBus
+
+        hub.bus = PgBus(hub.engine, url, partial(signaling_ws.deliver_local, hub))
+        await hub.bus.start()
+    if hub.settings.signaling and hub.bus is None:
         # After a restart nobody is connected: queued entries would be ghosts in the console.
         # Stations re-announce on reconnect and keep their original place (waiting_since).
         await waiting_room.drop_all_queued(hub.engine, datetime.now(UTC))
+    elif hub.settings.signaling:
+        # Other instances may hold live stations: drop only entries nobody answers for.
+        await signaling_ws.drop_orphans(hub)
 
 
 async def _on_shutdown(app: web.Application) -> None:
@@ -67,6 +79,8 @@ async def _on_shutdown(app: web.Application) -> None:
 
 
 async def _on_cleanup(app: web.Application) -> None:
+    if app[HUB].bus is not None:
+        await app[HUB].bus.stop()
     await app[HUB].engine.dispose()
 
 

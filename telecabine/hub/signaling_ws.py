@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
+import secrets
 import time
 from datetime import UTC, datetime
 
@@ -48,12 +50,65 @@ async def _send_all(sockets, msg) -> None:
         await _send(ws, msg)
 
 
+def _local(hub: HubState, kind: str, principal_id: int) -> list[web.WebSocketResponse]:
+    c = hub.connections
+    if kind == "station":
+        return list(c.stations.get(principal_id, ()))
+    if kind == "doctor":
+        return list(c.doctors.get(principal_id, ()))
+    if kind == "doctors":
+        return [ws for group in list(c.doctors.values()) for ws in group]
+    return []
+
+
+async def deliver(hub: HubState, kind: str, principal_id: int, msg) -> None:
+    """Send to a station/doctor ("station", "doctor") or every doctor ("doctors", 0),
+    on this instance and, through the bus, on the others."""
+    await _send_all(_local(hub, kind, principal_id), msg)
+    if hub.bus is not None:
+        await hub.bus.publish(kind, principal_id, sig.encode(msg))
+
+
+async def deliver_local(hub: HubState, kind: str, principal_id: int, text: str) -> None:
+    """Bus callback: hand a message published by another instance to our own sockets."""
+    if kind == "probe":  # another instance asks whether we hold a socket of this principal
+        ask = json.loads(text)
+        if _local(hub, ask["kind"], principal_id) and hub.bus is not None:
+            await hub.bus.publish("probe_ack", 0, ask["req"])
+        return
+    if kind == "probe_ack":
+        waiter = hub.probes.get(text)
+        if waiter is not None and not waiter.done():
+            waiter.set_result(True)
+        return
+    for ws in _local(hub, kind, principal_id):
+        if not ws.closed:
+            with contextlib.suppress(ConnectionError, RuntimeError, TimeoutError):
+                await asyncio.wait_for(ws.send_str(text), SEND_TIMEOUT_S)
+
+
+async def _connected_anywhere(hub: HubState, kind: str, principal_id: int) -> bool:
+    if _local(hub, kind, principal_id):
+        return True
+    if hub.bus is None:
+        return False
+    req = secrets.token_hex(8)
+    waiter = asyncio.get_running_loop().create_future()
+    hub.probes[req] = waiter
+    try:
+        await hub.bus.publish("probe", principal_id, json.dumps({"kind": kind, "req": req}))
+        await asyncio.wait_for(waiter, 1.0)
+        return True
+    except TimeoutError:
+        return False
+    finally:
+        hub.probes.pop(req, None)
+
+
 async def broadcast_room(hub: HubState) -> None:
     """Push the queue to every doctor and the current position to every waiting station."""
     entries = await room.queue(hub.engine, _now())
-    queue_msg = sig.Queue(entries=entries)
-    for group in list(hub.connections.doctors.values()):
-        await _send_all(group, queue_msg)
+    await deliver(hub, "doctors", 0, sig.Queue(entries=entries))
     current = await room.positions(hub.engine)
     for gone in set(hub.positions_sent) - set(current):
         del hub.positions_sent[gone]
@@ -61,9 +116,8 @@ async def broadcast_room(hub: HubState) -> None:
         if hub.positions_sent.get(encounter_id) == pos:
             continue
         hub.positions_sent[encounter_id] = pos
-        await _send_all(
-            hub.connections.stations.get(station_id),
-            sig.Position(encounter_id=encounter_id, position=pos),
+        await deliver(
+            hub, "station", station_id, sig.Position(encounter_id=encounter_id, position=pos)
         )
 
 
@@ -167,13 +221,12 @@ async def _relay(hub: HubState, msg, *, from_station: int | None, from_doctor: i
         or (from_doctor is not None and ref.doctor_id != from_doctor)
     ):
         raise room.RoomError("not_in_room", "Pas dans cette consultation / not in this encounter")
-    if from_station is not None:
-        targets = hub.connections.doctors.get(ref.doctor_id or -1)
-    else:
-        targets = hub.connections.stations.get(ref.station_id)
     if isinstance(msg, sig.Hangup):
         await room.close(hub.engine, msg.encounter_id, room.ENDED, _now())
-    await _send_all(targets, msg)
+    if from_station is not None:
+        await deliver(hub, "doctor", ref.doctor_id or -1, msg)
+    else:
+        await deliver(hub, "station", ref.station_id, msg)
 
 
 @requires(STATION)
@@ -206,8 +259,10 @@ async def station_ws(request: web.Request) -> web.StreamResponse:
                 raise room.RoomError("not_found", "Consultation inconnue / unknown encounter")
             if await room.close(hub.engine, msg.encounter_id, room.CANCELLED, _now()):
                 if ref.doctor_id is not None:
-                    await _send_all(
-                        hub.connections.doctors.get(ref.doctor_id),
+                    await deliver(
+                        hub,
+                        "doctor",
+                        ref.doctor_id,
                         sig.Cancelled(
                             encounter_id=msg.encounter_id, by="station", reason=msg.reason
                         ),
@@ -236,9 +291,8 @@ async def _end_calls_if_gone(
     side is told ``cancelled`` by ``hub`` so nobody waits for a peer that is gone.
     """
     await asyncio.sleep(hub.settings.disconnect_grace_s)
-    if station_id is not None and station_id in hub.connections.stations:
-        return
-    if doctor_id is not None and doctor_id in hub.connections.doctors:
+    kind, principal = ("station", station_id) if station_id is not None else ("doctor", doctor_id)
+    if await _connected_anywhere(hub, kind, principal or -1):
         return
     for ref in await room.taken(hub.engine, station_id=station_id, doctor_id=doctor_id):
         if not await room.close(hub.engine, ref.encounter_id, room.CANCELLED, _now()):
@@ -248,9 +302,9 @@ async def _end_calls_if_gone(
             encounter_id=ref.encounter_id, by="hub", reason=f"{gone}_disconnected"
         )
         if station_id is not None:
-            await _send_all(hub.connections.doctors.get(ref.doctor_id or -1), notice)
+            await deliver(hub, "doctor", ref.doctor_id or -1, notice)
         else:
-            await _send_all(hub.connections.stations.get(ref.station_id), notice)
+            await deliver(hub, "station", ref.station_id, notice)
 
 
 async def _doctor_joined(hub: HubState, encounter_id: str, doctor_id: int, station_name: str):
@@ -284,8 +338,10 @@ async def doctor_ws(request: web.Request) -> web.StreamResponse:
             station_id = await room.take(hub.engine, msg.encounter_id, doctor.id, _now())
             log.info("take %s by doctor #%d", msg.encounter_id, doctor.id)
             servers = ice_servers(hub.settings, f"doctor-{doctor.id}", time.time())
-            await _send_all(
-                hub.connections.doctors.get(doctor.id),
+            await deliver(
+                hub,
+                "doctor",
+                doctor.id,
                 sig.Taken(encounter_id=msg.encounter_id, ice_servers=servers),
             )
             async with hub.engine.connect() as conn:
@@ -294,8 +350,10 @@ async def doctor_ws(request: web.Request) -> web.StreamResponse:
                     .one()
                     .name
                 )
-            await _send_all(
-                hub.connections.stations.get(station_id),
+            await deliver(
+                hub,
+                "station",
+                station_id,
                 await _doctor_joined(hub, msg.encounter_id, doctor.id, name),
             )
             await broadcast_room(hub)
@@ -304,8 +362,10 @@ async def doctor_ws(request: web.Request) -> web.StreamResponse:
             if ref is None or ref.doctor_id != doctor.id:
                 raise room.RoomError("not_in_room", "Pas dans cette consultation / not yours")
             if await room.close(hub.engine, msg.encounter_id, room.CANCELLED, _now()):
-                await _send_all(
-                    hub.connections.stations.get(ref.station_id),
+                await deliver(
+                    hub,
+                    "station",
+                    ref.station_id,
                     sig.Cancelled(encounter_id=msg.encounter_id, by="doctor", reason=msg.reason),
                 )
                 await broadcast_room(hub)
@@ -319,3 +379,16 @@ async def doctor_ws(request: web.Request) -> web.StreamResponse:
         if doctor.id not in hub.connections.doctors:
             hub.spawn(_end_calls_if_gone(hub, doctor_id=doctor.id))
     return ws
+
+
+async def drop_orphans(hub: HubState) -> None:
+    """At start-up with a bus: drop queued entries whose station no instance holds."""
+    positions = await room.positions(hub.engine)
+    station_ids = sorted({sid for sid, _ in positions.values()})
+    present = await asyncio.gather(*(_connected_anywhere(hub, "station", s) for s in station_ids))
+    dropped = False
+    for sid, here in zip(station_ids, present, strict=True):
+        if not here:
+            dropped |= bool(await room.drop_station(hub.engine, sid, _now()))
+    if dropped:
+        await broadcast_room(hub)

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from telecabine.hub.config import HubSettings
 
 if TYPE_CHECKING:
+    from telecabine.hub.bus import PgBus
     from telecabine.hub.security import LoginRateLimiter
 
 
@@ -52,6 +53,9 @@ class HubState:
     inline_style_hashes: list[str] = field(default_factory=list)
     # Last position told to each waiting station, so ``position`` is sent only on change.
     positions_sent: dict[str, int] = field(default_factory=dict)
+    # Fan-out to other instances sharing PostgreSQL (None: single process, e.g. SQLite).
+    bus: PgBus | None = None
+    probes: dict[str, asyncio.Future] = field(default_factory=dict)
     # Background tasks (disconnect grace timers), kept referenced until done.
     tasks: set[asyncio.Task] = field(default_factory=set)
 

@@ -8,7 +8,7 @@ from hub_testlib import client
 from sqlalchemy import select
 
 from telecabine.hub.accounts import register_station
-from telecabine.hub.db import encounters
+from telecabine.hub.db import encounters, stations
 
 
 def announce(eid: str, **over) -> dict:
@@ -247,28 +247,57 @@ async def test_call_ends_when_a_side_stays_away_past_the_grace(hub_env):
 
 
 async def test_restart_drops_ghost_queue_and_station_keeps_its_place(hub_env):
+    from datetime import UTC, datetime
+
+    from sqlalchemy import insert
+
     from telecabine.hub.server import start_hub
     from telecabine.hub.state import HUB
 
+    await register_station(hub_env.engine, "cabine-crashed")
+    async with hub_env.engine.begin() as conn:
+        ghost_station = (
+            await conn.execute(select(stations.c.id).where(stations.c.name == "cabine-crashed"))
+        ).scalar()
+        now = datetime.now(UTC)
+        await conn.execute(
+            insert(encounters).values(
+                encounter_id="enc-ghost", station_id=ghost_station, reason="r", age_band="80+",
+                flagged_vitals="[]", cabin="c", waiting_since=now, status="queued", updated_at=now,
+            )
+        )  # fmt: skip
     async with client() as ss:
         st = await station_ws(hub_env, ss)
         await st.send_json(announce("enc-r"))
         await recv_type(st, "queued")
-        async with hub_env.engine.connect() as conn:
-            since = (await conn.execute(select(encounters.c.waiting_since))).scalar()
-        # A second start on the same database (as after a crash) finds nobody connected.
+
+        async def status(eid):
+            async with hub_env.engine.connect() as conn:
+                return (
+                    await conn.execute(
+                        select(encounters.c.status, encounters.c.waiting_since).where(
+                            encounters.c.encounter_id == eid
+                        )
+                    )
+                ).one()
+
+        since = (await status("enc-r")).waiting_since
         settings = hub_env.hub.app[HUB].settings
+        # An HTTP-only instance starting up leaves the waiting room alone.
+        http_only = await start_hub(settings.model_copy(update={"signaling": False}))
+        await http_only.stop()
+        assert (await status("enc-ghost")).status == "queued"
+        # A signaling instance starting up (as after a crash) drops entries nobody holds.
         restarted = await start_hub(settings)
         try:
-            async with hub_env.engine.connect() as conn:
-                assert (await conn.execute(select(encounters.c.status))).scalar() == "dropped"
+            assert (await status("enc-ghost")).status == "dropped"
+            live = (await status("enc-r")).status
+            # With PostgreSQL the other instance answers for its station through the bus;
+            # SQLite is single-process, so a start-up there drops everything queued.
+            assert live == ("queued" if hub_env.hub.app[HUB].bus else "dropped")
             await st.send_json(announce("enc-r"))
-            assert (await recv_type(st, "queued"))["position"] == 1
-            # An HTTP-only instance starting up leaves the live waiting room alone.
-            http_only = await start_hub(settings.model_copy(update={"signaling": False}))
-            await http_only.stop()
-            async with hub_env.engine.connect() as conn:
-                row = (await conn.execute(select(encounters))).one()
+            await recv_type(st, "queued")
+            row = await status("enc-r")
             assert row.status == "queued" and row.waiting_since == since
         finally:
             await restarted.stop()
