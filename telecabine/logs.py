@@ -73,15 +73,19 @@ class SensitiveRegistry:
             return
         words = [value.strip(), *re.split(r"[\s\-']+", value)]
         with self._lock:
+            added = False
             for w in words:
                 w = _fold(w.strip())
                 if len(w) < _MIN_SENSITIVE_LEN or (w != _fold(value.strip()) and len(w) < 3):
                     continue
+                added = added or w not in self._items
                 self._items[w] = None
                 self._items.move_to_end(w)
             while len(self._items) > self._max:
                 self._items.popitem(last=False)
-            self._pattern = None
+                added = True
+            if added:  # rebuilding the pattern costs ms with thousands of names
+                self._pattern = None
 
     def clear(self) -> None:
         """Forget every registered string."""
@@ -120,7 +124,11 @@ DEFAULT_REGISTRY = SensitiveRegistry()
 
 
 def register_sensitive(value: str | None, registry: SensitiveRegistry | None = None) -> None:
-    """Mark a run-time value (a patient's name typed in intake) as never to be logged."""
+    """Mark a run-time value (a patient's name typed in intake) as never to be logged.
+
+    The store also registers every patient name it writes or reads, so a name is covered as
+    soon as it reaches the database; intake should still register what it reads before that.
+    """
     (registry or DEFAULT_REGISTRY).register(value)
 
 

@@ -19,6 +19,7 @@ from sqlmodel import col, select
 from telecabine.store.clock import utc_now
 from telecabine.store.errors import IntegrityProblem, not_found
 from telecabine.store.repositories.audit import append_in
+from telecabine.store.repositories.patients import seen
 from telecabine.store.repositories.records import EncounterRecordsMixin
 from telecabine.store.search_keys import (
     day_bounds,
@@ -241,7 +242,7 @@ class EncounterRepository(EncounterRecordsMixin):
                         if by_name and p is not None
                         else ("", "", -e.created_at.timestamp())
                     )
-                    found[e.id] = (order, _summary(e, p))
+                    found[e.id] = (order, _summary(e, seen(p)))
         return [hit for _, hit in sorted(found.values(), key=lambda x: x[0])][:limit]
 
     # --- closing ---------------------------------------------------------------------------------

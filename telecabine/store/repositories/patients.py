@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import or_
 from sqlmodel import select
 
+from telecabine.logs import register_sensitive
 from telecabine.store.clock import utc_now
 from telecabine.store.errors import not_found
 from telecabine.store.search_keys import name_key, normalise_nir, prefix_upper_bound
@@ -29,6 +30,14 @@ _EDITABLE = frozenset(
         "ins_status",
     }
 )
+
+
+def seen(p: Patient | None) -> Patient | None:
+    """Register the patient's names with the log filter (they must never reach a log line)."""
+    if p is not None:
+        for value in (p.birth_name, p.first_names, p.used_name):
+            register_sensitive(value)
+    return p
 
 
 def _refresh_keys(p: Patient) -> None:
@@ -76,6 +85,7 @@ class PatientRepository:
             updated_at=ts,
         )
         _refresh_keys(p)
+        seen(p)
         with self._store.write() as session:
             session.add(p)
             session.flush()
@@ -87,6 +97,7 @@ class PatientRepository:
             p = session.get(Patient, patient_id)
         if p is None:
             raise not_found("patient", patient_id)
+        seen(p)
         return p
 
     def update(self, patient_id: int, now: datetime | None = None, **fields: object) -> Patient:
@@ -103,13 +114,14 @@ class PatientRepository:
             _refresh_keys(p)
             p.updated_at = utc_now(now)
             session.add(p)
+        seen(p)
         return p
 
     def find_by_nir(self, nir: str) -> Patient | None:
         """The patient with this NIR (spaces ignored), if known."""
         with self._store.read() as session:
             stmt = select(Patient).where(Patient.nir == normalise_nir(nir)).limit(1)
-            return session.exec(stmt).first()
+            return seen(session.exec(stmt).first())
 
     def find_by_traits(self, birth_name: str, first_names: str, birth_date: date) -> list[Patient]:
         """Patients with the same birth name, first names and date of birth (duplicate check)."""
@@ -119,7 +131,7 @@ class PatientRepository:
                 Patient.first_name_key == name_key(first_names),
                 Patient.birth_date == birth_date,
             )
-            return list(session.exec(stmt))
+            return [p for p in session.exec(stmt) if seen(p)]
 
     def search_by_name(self, prefix: str, limit: int = 20) -> list[Patient]:
         """Birth-name or used-name prefix (accents/case ignored), ordered by name."""
@@ -139,4 +151,4 @@ class PatientRepository:
                 .order_by(Patient.name_key, Patient.first_name_key)
                 .limit(limit)
             )
-            return list(session.exec(stmt))
+            return [p for p in session.exec(stmt) if seen(p)]

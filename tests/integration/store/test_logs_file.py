@@ -69,3 +69,27 @@ def test_log_file_is_json_lines_and_rotates(data_dir) -> None:
         assert not path.with_name(path.name + ".3").exists()
     finally:
         teardown_logging()
+
+
+def test_names_read_from_the_store_are_redacted_without_intake_registering(
+    station_store, data_dir, t0
+) -> None:
+    from datetime import date
+
+    from telecabine.logs import DEFAULT_REGISTRY
+
+    stderr = io.StringIO()
+    path = setup_logging(load_settings(data_dir=data_dir), stream=stderr)  # default registry
+    try:
+        station_store.patients.create(
+            birth_name="Vorbelquint", first_names="Aldegonde", birth_date=date(1950, 1, 1),
+            sex="F", now=t0,
+        )  # fmt: skip
+        logging.getLogger("telecabine.t").warning("oops Vorbelquint Aldegonde")
+        for h in logging.getLogger().handlers:
+            h.flush()
+        text = path.read_text(encoding="utf-8") + stderr.getvalue()
+        assert "oops" in text and "Vorbelquint" not in text and "Aldegonde" not in text
+    finally:
+        teardown_logging()
+        DEFAULT_REGISTRY.clear()
