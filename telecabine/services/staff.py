@@ -168,6 +168,27 @@ class StaffService:
         """Active accounts for the sign-in picker."""
         return [StaffAccount.of(r) for r in self._store.staff.list_active()]
 
+    def set_active(
+        self, admin_id: int, staff_id: int, active: bool, now: datetime | None = None
+    ) -> None:
+        """An admin disables or re-enables an account (never the last active admin)."""
+        self._require_admin(admin_id)
+        target = self._store.staff.get(staff_id)
+        if not active and target.role == "admin" and self._store.staff.count_admins() <= 1:
+            raise NotAllowed(
+                "Impossible de désactiver le dernier administrateur.",
+                "The last administrator cannot be disabled.",
+            )
+        self._store.staff.update(staff_id, now=now, active=active)
+        self._store.audit.record(
+            f"staff:{admin_id}",
+            "staff_updated",
+            "staff",
+            str(staff_id),
+            {"active": active},
+            now=now,
+        )
+
     def reset_pin(
         self, admin_id: int, staff_id: int, new_pin: str, now: datetime | None = None
     ) -> None:

@@ -46,6 +46,7 @@ ACTIONS = (
     "staff_created",
     "pin_reset",
     "pin_changed",
+    "staff_updated",
     "store_rekey",
     "encounter_closed",
 )
@@ -177,12 +178,32 @@ class AuditRepository:
         with self._store.read() as session:
             return session.exec(select(func.count()).select_from(AuditEntry)).one()
 
-    def find_break(self) -> ChainBreak | None:
-        """First broken link (edited, deleted or reordered row), or None if the chain holds."""
+    def head(self) -> tuple[int, str]:
+        """(last seq, its hash), (0, genesis) when empty: export it off the station (hub,
+        printout) so a later truncation of the trail can be detected with ``known_head``."""
+        with self._store.read() as session:
+            last = session.exec(select(AuditEntry).order_by(AuditEntry.seq.desc()).limit(1)).first()
+        return (last.seq, last.hash) if last else (0, GENESIS_HASH)
+
+    def find_break(self, known_head: tuple[int, str] | None = None) -> ChainBreak | None:
+        """First broken link (edited, deleted or reordered row), or None if the chain holds.
+
+        With ``known_head`` (a ``head()`` recorded earlier), a trail cut or rewritten before
+        that point is reported too (a hash chain alone cannot see its last rows removed).
+        """
         with self._store.read() as session:
             # seq is the INTEGER PRIMARY KEY (the rowid); moving a row's content to another seq
             # changes its canonical content, so reordering shows up as a hash mismatch.
-            return first_break(session.exec(select(AuditEntry).order_by(AuditEntry.seq)))
+            broken = first_break(session.exec(select(AuditEntry).order_by(AuditEntry.seq)))
+            if broken is not None or known_head is None or known_head[0] == 0:
+                return broken
+            seq, digest = known_head
+            row = session.get(AuditEntry, seq)
+        if row is None:
+            return ChainBreak(seq, "truncated")
+        if row.hash != digest:
+            return ChainBreak(seq, "rewritten")
+        return None
 
     def verify_chain(self) -> int | None:
         """First broken ``seq`` or None (the contract the CLI and tests use)."""

@@ -107,3 +107,15 @@ def test_every_step_is_audited_without_pins(service, admin, station_store, t0) -
     assert actions == ["staff_created", "sign_in", "sign_in_failed", "lock", "sign_out"]
     assert not any("482913" in e.details_json or "999999" in e.details_json for e in entries)
     assert station_store.audit.verify_chain() is None
+
+
+def test_disable_account_and_never_the_last_admin(service, admin, t0) -> None:
+    nurse = service.create_account(admin.id, "ines", "Inès", "nurse", "739201", now=t0)
+    service.set_active(admin.id, nurse.id, False, now=t0)
+    with pytest.raises(BadCredentials):
+        service.sign_in("ines", "739201", now=t0)
+    assert [a.login for a in service.accounts()] == ["admin"]
+    with pytest.raises(NotAllowed):
+        service.set_active(admin.id, admin.id, False, now=t0)
+    service.set_active(admin.id, nurse.id, True, now=t0)
+    assert service.sign_in("ines", "739201", now=t0).id == nurse.id

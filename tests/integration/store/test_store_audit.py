@@ -76,3 +76,14 @@ def test_details_refuse_patient_fields(station_store) -> None:
     with pytest.raises(IntegrityProblem):
         station_store.audit.record("staff:1", "patient_viewed", "patient", "1", {"nir": "1"})
     assert station_store.audit.count() == 0
+
+
+def test_truncation_detected_against_an_exported_head(station_store, t0) -> None:
+    _fill(station_store, t0)
+    head = station_store.audit.head()
+    assert head[0] == 5
+    assert station_store.audit.find_break(known_head=head) is None
+    _tamper(station_store, "DELETE FROM audit_log WHERE seq >= 4")
+    assert station_store.audit.find_break() is None  # the chain alone cannot tell
+    broken = station_store.audit.find_break(known_head=head)
+    assert broken is not None and (broken.seq, broken.reason) == (5, "truncated")

@@ -70,3 +70,26 @@ def test_reopen_runs_no_migration_and_keeps_data(data_dir) -> None:
         assert again.patients.get(pid).birth_name == "Reouvert"
     finally:
         again.close()
+
+
+def test_downgrade_to_base_and_upgrade_again(data_dir) -> None:
+    from alembic import command
+    from sqlalchemy import inspect
+
+    from telecabine.config import load_settings
+    from telecabine.store import open_store
+    from telecabine.store.migrate import alembic_config, upgrade_to_head
+
+    store = open_store(load_settings(data_dir=data_dir, insecure_file_keyring=True))
+    try:
+        cfg = alembic_config()
+        with store.engine.connect() as conn:
+            cfg.attributes["connection"] = conn
+            command.downgrade(cfg, "base")
+            conn.commit()
+        assert set(inspect(store.engine).get_table_names()) <= {"alembic_version"}
+        upgrade_to_head(store.engine)
+        assert current_revision(store.engine) == head_revision()
+        assert "audit_log" in inspect(store.engine).get_table_names()
+    finally:
+        store.close()
