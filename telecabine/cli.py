@@ -91,12 +91,15 @@ def _store_run(args: argparse.Namespace) -> int:
 
 def _audit_configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("action", choices=["verify"], help="verify : vérifier / verify the chain")
+    parser.add_argument(
+        "--known-head", default=None, help="SEQ:HASH noté auparavant / head recorded earlier"
+    )
 
 
 def _audit_run(args: argparse.Namespace) -> int:
     from telecabine.store.commands import run_audit
 
-    return run_audit(_settings(args), args.action)
+    return run_audit(_settings(args), args.action, known_head=args.known_head)
 
 
 def _purge_configure(parser: argparse.ArgumentParser) -> None:

@@ -35,25 +35,40 @@ def run_store(settings: Settings, action: str, out: TextIO | None = None) -> int
         store.close()
 
 
-def run_audit(settings: Settings, action: str, out: TextIO | None = None) -> int:
-    """``audit verify``: 0 when the chain holds, 3 on a break, 1 on a store error."""
+def run_audit(
+    settings: Settings, action: str, out: TextIO | None = None, *, known_head: str | None = None
+) -> int:
+    """``audit verify``: 0 when the chain holds, 3 on a break, 1 on a store error or bad head.
+
+    Prints the current head (``SEQ:HASH``) so an operator can note it and pass it back later
+    with ``--known-head`` to detect a truncated trail.
+    """
     out = out or sys.stdout
     from telecabine.store.engine import open_store
 
+    head: tuple[int, str] | None = None
+    if known_head:
+        seq, _, digest = known_head.partition(":")
+        if not seq.isdigit() or len(digest) != 64:
+            print("--known-head attend SEQ:HASH / expects SEQ:HASH", file=sys.stderr)
+            return 1
+        head = (int(seq), digest.lower())
     try:
         store = open_store(settings)
     except StoreError as exc:
         print(str(exc), file=sys.stderr)
         return 1
     try:
-        broken = store.audit.find_break()
+        broken = store.audit.find_break(known_head=head)
         total = store.audit.count()
+        current = store.audit.head()
     finally:
         store.close()
     if broken is None:
         print(
             f"Journal d'audit intact ({total} entrées). / Audit chain intact ({total}).", file=out
         )
+        print(f"head {current[0]}:{current[1]}", file=out)
         return 0
     print(
         f"Journal d'audit rompu à l'entrée {broken.seq} ({broken.reason}). / "

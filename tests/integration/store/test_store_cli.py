@@ -16,6 +16,9 @@ def test_audit_verify_ok_then_broken(station_store, data_dir, capsys, t0) -> Non
     station_store.close()
     rc, out = _run(capsys, data_dir, "audit", "verify")
     assert rc == 0 and "intact" in out
+    head = out.strip().splitlines()[-1].removeprefix("head ")
+    rc, out = _run(capsys, data_dir, "audit", "verify", "--known-head", head)
+    assert rc == 0
     from telecabine.config import load_settings
     from telecabine.store import open_store
 
@@ -25,7 +28,9 @@ def test_audit_verify_ok_then_broken(station_store, data_dir, capsys, t0) -> Non
         conn.exec_driver_sql("UPDATE audit_log SET actor='staff:2' WHERE seq=1")
     store.close()
     rc, out = _run(capsys, data_dir, "audit", "verify")
-    assert rc != 0 and "1" in out and "rompu" in out
+    assert rc == 3 and "entrée 1 " in out and "rompu" in out
+    rc, _ = _run(capsys, data_dir, "audit", "verify", "--known-head", "nonsense")
+    assert rc == 1
 
 
 def test_purge_dry_run_and_rekey(patient_encounter, data_dir, capsys) -> None:
