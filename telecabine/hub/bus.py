@@ -38,22 +38,53 @@ class PgBus:
         self._dsn = make_url(url).set(drivername="postgresql").render_as_string(False)
         self._deliver = deliver
         self._conn = None
+        self._stopping = False
         self._tasks: set[asyncio.Task] = set()
 
     async def start(self) -> None:
         """Open the listening connection."""
         import asyncpg
 
+        self._stopping = False
         self._conn = await asyncpg.connect(self._dsn)
         await self._conn.add_listener(CHANNEL, self._on_notify)
+        self._conn.add_termination_listener(self._on_terminated)
+
+    def _on_terminated(self, _conn) -> None:
+        # The database restarted or dropped us: listen again (messages in the gap are lost;
+        # queue pushes resynchronise on the next change, the station re-offers on ICE failure).
+        if not self._stopping:
+            self._spawn(self._reconnect())
+
+    async def _reconnect(self) -> None:
+        delay = 0.5
+        while not self._stopping:
+            try:
+                await self.start()
+                log.warning("bus listener reconnected")
+                return
+            except Exception:  # asyncpg raises many kinds while PostgreSQL is down
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 30.0)
 
     async def stop(self) -> None:
         """Stop listening."""
+        self._stopping = True
         for task in list(self._tasks):
             task.cancel()
         if self._conn is not None:
             await self._conn.close()
             self._conn = None
+
+    def _spawn(self, coro) -> None:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def listener_pid(self) -> int:
+        """Backend pid of the listening connection (for operations and tests)."""
+        assert self._conn is not None
+        return self._conn.get_server_pid()
 
     async def publish(self, kind: str, principal_id: int, message: str) -> None:
         """Send a message to the sockets of ``kind``/``principal_id`` held by other instances."""
@@ -76,9 +107,7 @@ class PgBus:
             await conn.execute(text("SELECT pg_notify(:c, :p)"), {"c": CHANNEL, "p": payload})
 
     def _on_notify(self, _conn, _pid, _channel, payload: str) -> None:
-        task = asyncio.ensure_future(self._handle(payload))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._spawn(self._handle(payload))
 
     async def _handle(self, payload: str) -> None:
         try:

@@ -66,6 +66,28 @@ async def test_station_and_doctor_on_different_instances(hub_env):
             await asyncio.sleep(2.5)
             await st.send_json({"v": 1, "type": "ice", "encounter_id": "enc-m", "candidate": ""})
             assert (await recv_type(doc, "ice"))["encounter_id"] == "enc-m"
+            # The database drops the other instance's listener: it listens again by itself.
+            from sqlalchemy import text
+
+            old_pid = await other.app[HUB].bus.listener_pid()
+            async with hub_env.engine.begin() as conn:
+                await conn.execute(text("SELECT pg_terminate_backend(:p)"), {"p": old_pid})
+            async with client() as d2:
+                async with d2.post(other.url + "/login",
+                                   json={"username": "dr.multi",
+                                         "password": "correct-horse-battery"}) as resp:  # fmt: skip
+                    assert resp.status == 200
+                doc2 = await d2.ws_connect(other_ws, origin=other.url)
+                for _ in range(50):
+                    await asyncio.sleep(0.1)
+                    if other.app[HUB].bus._conn is not None and (
+                        await other.app[HUB].bus.listener_pid() != old_pid
+                    ):
+                        break
+                await st.send_json({"v": 1, "type": "ice", "encounter_id": "enc-m",
+                                    "candidate": "after-reconnect"})  # fmt: skip
+                assert (await recv_type(doc2, "ice"))["candidate"] == "after-reconnect"
+                await doc2.close()
             # The station leaves for good: the doctor (on the other instance) is told.
             await st.close()
             cancelled = await recv_type(doc, "cancelled")
