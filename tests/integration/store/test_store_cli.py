@@ -33,13 +33,19 @@ def test_audit_verify_ok_then_broken(station_store, data_dir, capsys, t0) -> Non
     assert rc == 1
 
 
-def test_purge_dry_run_and_rekey(patient_encounter, data_dir, capsys) -> None:
+def test_purge_dry_run_then_purge_and_rekey(patient_encounter, data_dir, capsys, t0) -> None:
     store, _, e = patient_encounter
-    store.encounters.set_state(e.id, "abandoned", abandon_reason="left")
+    store.encounters.set_state(e.id, "abandoned", now=t0, abandon_reason="left")
+    kept = store.encounters.create("cab")  # open: never purged
     store.close()
-    rc, out = _run(capsys, data_dir, "purge", "--dry-run", "--retention-days", "1")
-    assert rc == 0 and "0" in out and "Zyxquorbelin" not in out
+    rc, out = _run(capsys, data_dir, "purge", "--dry-run", "--retention-days", "30")
+    assert rc == 0 and ": 1 " in out and e.id in out and kept.id not in out
+    assert "Zyxquorbelin" not in out and "would be purged" in out
+    rc, out = _run(capsys, data_dir, "purge")
+    assert rc == 0 and e.id in out and "patients: 1" in out
+    rc, out = _run(capsys, data_dir, "purge", "--dry-run")
+    assert ": 0 " in out
     rc, out = _run(capsys, data_dir, "store", "rekey")
     assert rc == 0 and "rotated" in out
     rc, out = _run(capsys, data_dir, "audit", "verify")
-    assert rc == 0
+    assert rc == 0 and "(2)" in out  # purge + rekey entries
