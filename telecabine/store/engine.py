@@ -21,6 +21,7 @@ from sqlalchemy.pool import QueuePool
 from sqlmodel import Session
 
 from telecabine.store.errors import StoreError, StoreKeyError
+from telecabine.store.filelock import DatabaseLock
 from telecabine.store.keys import KeyStore, choose_key_store, new_key, raw_key_pragma_value
 
 if TYPE_CHECKING:
@@ -106,6 +107,7 @@ class Store:
     engine: Engine
     key_store: KeyStore
     key_account: str
+    lock: DatabaseLock | None = None
     _writer: Engine = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -174,6 +176,8 @@ class Store:
         with contextlib.suppress(DatabaseError), self.engine.connect() as conn:
             conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
         self.engine.dispose()
+        if self.lock is not None:
+            self.lock.release()
 
 
 def _restrict_permissions(db_path: Path) -> None:
@@ -231,11 +235,20 @@ def open_store(settings: Settings, *, key_store: KeyStore | None = None) -> Stor
             )
         hex_key = new_key()
         key_store.set(account, hex_key)
-    engine = _open_with_key_or_pending(db_path, hex_key, key_store, account)
+    lock = DatabaseLock(db_path)
+    lock.acquire_shared()
+    try:
+        engine = _open_with_key_or_pending(db_path, hex_key, key_store, account)
+    except BaseException:
+        lock.release()
+        raise
     try:
         upgrade_to_head(engine)
         _restrict_permissions(db_path)
     except BaseException:
         engine.dispose()
+        lock.release()
         raise
-    return Store(db_path=db_path, engine=engine, key_store=key_store, key_account=account)
+    return Store(
+        db_path=db_path, engine=engine, key_store=key_store, key_account=account, lock=lock
+    )

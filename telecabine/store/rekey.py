@@ -22,6 +22,16 @@ NEXT_SUFFIX = "#next"
 
 def rekey_store(store: Store, *, actor: str = "system", now: datetime | None = None) -> None:
     """Re-encrypt the database with a new key and keep it in the key store; audited."""
+    if store.lock is not None:
+        store.lock.upgrade_exclusive()  # refuses while the station (another process) is open
+    try:
+        _rekey(store, actor, now)
+    finally:
+        if store.lock is not None:
+            store.lock.downgrade_shared()
+
+
+def _rekey(store: Store, actor: str, now: datetime | None) -> None:
     hex_key = new_key()
     store.key_store.set(store.key_account + NEXT_SUFFIX, hex_key)
     # One connection only: checkpoint the WAL into the main file, then rekey every page.

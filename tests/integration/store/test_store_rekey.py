@@ -63,3 +63,47 @@ def test_interrupted_rekey_recovers_with_pending_key(station_store, data_dir) ->
     kf.write_text(json.dumps(keys))
     with pytest.raises(StoreKeyError):
         open_store(load_settings(data_dir=data_dir, insecure_file_keyring=True))
+
+
+def test_rekey_refused_while_another_process_has_the_store_open(data_dir) -> None:
+    import os
+    import subprocess
+    import sys
+    import textwrap
+
+    from telecabine.store.filelock import StoreBusyError
+
+    if os.name != "posix":
+        pytest.skip("advisory lock is POSIX-only (documented in store/filelock.py)")
+    settings = load_settings(data_dir=data_dir, insecure_file_keyring=True)
+    open_store(settings).close()
+    holder = textwrap.dedent(
+        f"""
+        import sys, time
+        from telecabine.config import load_settings
+        from telecabine.store import open_store
+        s = open_store(load_settings(data_dir={str(data_dir)!r}, insecure_file_keyring=True))
+        print("open", flush=True)
+        sys.stdin.readline()
+        s.close()
+        """
+    )
+    child = subprocess.Popen(
+        [sys.executable, "-c", holder], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert child.stdout.readline().strip() == "open"
+        store = open_store(settings)
+        try:
+            with pytest.raises(StoreBusyError):
+                rekey_store(store)
+            assert store.patients.search_by_name("x") == []  # still usable, old key
+        finally:
+            store.close()
+    finally:
+        child.communicate("\n", timeout=30)
+    store = open_store(settings)
+    try:
+        rekey_store(store)  # alone now
+    finally:
+        store.close()
