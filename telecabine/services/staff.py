@@ -99,6 +99,23 @@ def lock_duration(failed_attempts: int) -> timedelta | None:
     return min(FIRST_LOCK * (2 ** (failed_attempts - MAX_FREE_FAILURES)), MAX_LOCK)
 
 
+def normalise_professional_numbers(
+    rpps: str | None, am_number: str | None
+) -> tuple[str | None, str | None]:
+    """RPPS: 11 digits. Assurance Maladie number: 8 or 9 digits (length to confirm per
+    profession). Spaces are dropped; empty means none. Raises ``StaffError`` otherwise."""
+    rpps = re.sub(r"\s+", "", rpps or "") or None
+    am_number = re.sub(r"\s+", "", am_number or "") or None
+    if rpps is not None and not (len(rpps) == 11 and rpps.isdigit()):
+        raise StaffError("Le numéro RPPS compte 11 chiffres.", "The RPPS number has 11 digits.")
+    if am_number is not None and not (len(am_number) in (8, 9) and am_number.isdigit()):
+        raise StaffError(
+            "Le numéro Assurance Maladie compte 8 ou 9 chiffres.",
+            "The Assurance Maladie number has 8 or 9 digits.",
+        )
+    return rpps, am_number
+
+
 def check_pin_strength(pin: str) -> None:
     """A PIN is 6-12 digits, not one repeated digit nor a straight run; a password is 8+ chars."""
     if _DIGITS.match(pin):
@@ -265,6 +282,7 @@ class StaffService:
         if not login or not display_name.strip():
             raise StaffError("Identifiant et nom obligatoires.", "Login and name are required.")
         check_pin_strength(pin)
+        rpps, am_number = normalise_professional_numbers(rpps, am_number)
         row = self._store.staff.add(
             login=login,
             display_name=display_name.strip(),

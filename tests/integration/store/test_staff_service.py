@@ -119,3 +119,16 @@ def test_disable_account_and_never_the_last_admin(service, admin, t0) -> None:
         service.set_active(admin.id, admin.id, False, now=t0)
     service.set_active(admin.id, nurse.id, True, now=t0)
     assert service.sign_in("ines", "739201", now=t0).id == nurse.id
+
+
+def test_professional_numbers_checked(service, admin, t0) -> None:
+    from telecabine.services.staff import StaffError
+
+    a = service.create_account(
+        admin.id, "p1", "Pharma", "pharmacist", "739201", rpps="100 0000 0002", am_number="12345678",
+        now=t0,
+    )  # fmt: skip
+    assert (a.rpps, a.am_number) == ("10000000002", "12345678")
+    for bad in ({"rpps": "12345"}, {"rpps": "1000000000A"}, {"am_number": "12-34"}):
+        with pytest.raises(StaffError):
+            service.create_account(admin.id, "p2", "X", "nurse", "739201", now=t0, **bad)
