@@ -61,7 +61,9 @@ def build_engine(db_path: Path, hex_key: str) -> Engine:
         cur.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         cur.execute("PRAGMA foreign_keys = ON")
         cur.execute("PRAGMA journal_mode = WAL")
-        cur.execute("PRAGMA synchronous = NORMAL")  # safe with WAL; a crash loses no commit
+        # FULL: each commit is fsynced, so a power cut in the cabin loses no billing record or
+        # intake draft (NORMAL would keep the file consistent but could drop the last commits).
+        cur.execute("PRAGMA synchronous = FULL")
         # Decrypted pages stay cached per connection: 16 MiB keeps the search indexes hot.
         cur.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
         cur.execute("PRAGMA temp_store = MEMORY")  # sorts/temp tables never touch the disk
