@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
+from telecabine.domain.encounter import EncounterState, transition
 from telecabine.store.clock import utc_now
 from telecabine.store.errors import IntegrityProblem, not_found
 from telecabine.store.repositories.audit import append_in
@@ -122,8 +123,13 @@ class EncounterRepository(EncounterRecordsMixin):
         *,
         abandon_reason: str | None = None,
         expected_from: str | None = None,
+        check_transition: bool = False,
     ) -> Encounter:
-        """Store a new state (``abandoned`` needs a reason; terminal states set ``closed_at``)."""
+        """Store a new state (``abandoned`` needs a reason; terminal states set ``closed_at``).
+
+        With ``check_transition`` the domain state machine validates the move inside the same
+        transaction (raises ``telecabine.domain.encounter.IllegalTransition``).
+        """
         state = str(getattr(state, "value", state))
         if state not in ENCOUNTER_STATES:
             raise ValueError(f"unknown encounter state {state!r}")
@@ -142,6 +148,12 @@ class EncounterRepository(EncounterRecordsMixin):
                 raise IntegrityProblem(
                     f"La consultation a changé d'état entre-temps ({enc.state}).",
                     f"The encounter changed state meanwhile ({enc.state}).",
+                )
+            if check_transition:
+                transition(
+                    EncounterState(enc.state),
+                    EncounterState(state),
+                    reason=abandon_reason if state == "abandoned" else None,
                 )
             enc.state = state
             enc.abandon_reason = abandon_reason if state == "abandoned" else enc.abandon_reason

@@ -131,3 +131,19 @@ def test_observations_incidents_documents(patient_encounter, t0) -> None:
     assert [i.kind for i in store.encounters.incidents(e.id)] == ["video_lost"]
     with pytest.raises(NotFoundError):
         store.encounters.add_incident("no-such-encounter", "x")
+
+
+def test_checked_transitions_follow_the_domain_state_machine(patient_encounter, t0) -> None:
+    from telecabine.domain.encounter import IllegalTransition
+
+    store, _, e = patient_encounter
+    with pytest.raises(IllegalTransition):
+        store.encounters.set_state(e.id, "in_call", now=t0, check_transition=True)
+    assert store.encounters.get(e.id).state == "created"
+    for state in ("identified", "consented", "in_call", "wrap_up"):
+        store.encounters.set_state(e.id, state, now=t0, check_transition=True)
+    store.encounters.set_state(
+        e.id, "abandoned", now=t0, abandon_reason="patient_left", check_transition=True
+    )
+    with pytest.raises(IllegalTransition):
+        store.encounters.set_state(e.id, "closed", now=t0, check_transition=True)
