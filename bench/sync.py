@@ -20,6 +20,7 @@ from typing import Any
 
 from bench.common import write_result
 from bench.sync_common import harness_on_path
+from bench.sync_pg import postgres_url
 
 
 def _fill(store, station_id: str, n: int) -> None:
@@ -41,7 +42,9 @@ def _fill(store, station_id: str, n: int) -> None:
             session.add(OutboxEntry(record_uuid=ru, next_attempt_at=now, created_at=now))
 
 
-async def _one_run(tmp: Path, n: int, concurrency: int) -> dict[str, Any]:
+async def _one_run(
+    tmp: Path, n: int, concurrency: int, database_url: str | None = None
+) -> dict[str, Any]:
     from sync_testlib import STATION, TestHub
 
     from telecabine.config import load_settings
@@ -49,7 +52,7 @@ async def _one_run(tmp: Path, n: int, concurrency: int) -> dict[str, Any]:
     from telecabine.store import open_store
 
     (tmp / "hub").mkdir(parents=True)
-    hub = TestHub(tmp / "hub")
+    hub = TestHub(tmp / "hub", database_url)
     await hub.start()
     token = await hub.register(STATION)
     settings = load_settings(data_dir=tmp / "station", insecure_file_keyring=True,
@@ -108,6 +111,8 @@ def run(quick: bool = False) -> dict[str, Any]:
         ours = asyncio.run(_one_run(Path(tmp) / "ours", n, 12))
         naive = asyncio.run(_one_run(Path(tmp) / "naive", n_anchor, 1))
         ceiling = asyncio.run(_hub_only(Path(tmp) / "hub_only", n_anchor, 12))
+        with postgres_url() as pg:
+            on_pg = asyncio.run(_one_run(Path(tmp) / "pg", n, 12, pg)) if pg else None
     scale = 10_000 / n
     value = ours["seconds"] * scale
     anchor = naive["seconds"] * 10_000 / n_anchor
@@ -125,6 +130,7 @@ def run(quick: bool = False) -> dict[str, Any]:
             "batch_size": 256,
             "hub_db": "SQLite (aiosqlite)",
             "hub_only_ceiling": ceiling,
+            "hub_on_postgresql": on_pg,
             "note": "one POST per record: the hub's per-request cost (auth lookup, insert, "
             "read back, commit) bounds the rate; a batch endpoint would lift it",
         },

@@ -31,6 +31,7 @@ async def test_hundred_faults_nothing_lost_nothing_duplicated(tmp_path: Path):
                  "hub_restart", "skew"):  # fmt: skip
         assert res.faults[kind] > 0, kind
     assert res.hub_hits["500_after"] > 0  # the hub stored records whose answer was lost
+    assert res.hub_hits["killed_after_hub_stored"] > 0  # a kill landed between store and ack
     assert res.lost == 0
     assert res.duplicated == 0
     assert res.extra == 0

@@ -19,12 +19,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from sqlmodel import select
 from sync_testlib import STATION, FaultProxy, TestHub, close_encounters
 
 from telecabine.config import load_settings
 from telecabine.services.sync_outbox import StoreOutbox
 from telecabine.services.sync_runtime import save_station_token
 from telecabine.store import open_store
+from telecabine.store.tables import OutboxEntry
 from telecabine.sync.backoff import Backoff
 from telecabine.sync.client import BillingClient
 from telecabine.sync.worker import SyncWorker
@@ -105,6 +107,17 @@ class _Spares:
         self._pool.clear()
 
 
+async def _stored_but_unacknowledged(hub: TestHub, store, before: set[str]) -> int:
+    """Records the hub stored since ``before`` that the station still has pending: the kill
+    fell between the hub's commit and the uploader reading the answer."""
+    with store.read() as session:
+        pending = {
+            o.record_uuid
+            for o in session.exec(select(OutboxEntry).where(OutboxEntry.status == "pending"))
+        }
+    return len(pending & (set(await hub.keys()) - before))
+
+
 async def _kill_round(spares: _Spares, proxy: FaultProxy, rng: random.Random, res) -> None:
     proc = await spares.take()
     proxy.mode, proxy.delay_s = "delay", rng.uniform(0.05, 0.3)
@@ -169,7 +182,10 @@ async def run_campaign(work: Path, n_faults: int, seed: int, kill_share: float) 
             kills_left = n_kills - res.faults["kill"]
             others_left = n_faults - res.total_faults - kills_left
             if kills_left > 0 and (spares.ready() or others_left <= 0):
+                before = set(await hub.keys())
                 await _kill_round(spares, proxy, rng, res)
+                if await _stored_but_unacknowledged(hub, store, before):
+                    res.hub_hits["killed_after_hub_stored"] += 1  # proof of mid-request kills
                 res.seconds["kill"] += time.perf_counter() - t_kind
                 continue
             kind = rng.choice(IN_PROCESS)
@@ -212,7 +228,7 @@ async def run_campaign(work: Path, n_faults: int, seed: int, kill_share: float) 
             c - 1 for c in per_encounter.values()
         )
         res.attention = worker.status.attention
-        res.hub_hits = hub.faults.hits
+        res.hub_hits.update(hub.faults.hits)
     finally:
         await spares.close()
         await worker.aclose()

@@ -110,9 +110,9 @@ class TestHub:
 
     __test__ = False
 
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, database_url: str | None = None) -> None:
         self.settings = HubSettings(
-            database_url=f"sqlite+aiosqlite:///{data_dir / 'hub.db'}",
+            database_url=database_url or f"sqlite+aiosqlite:///{data_dir / 'hub.db'}",
             data_dir=data_dir,
             host="127.0.0.1",
             port=0,
