@@ -94,7 +94,7 @@ async def test_wrong_token_stops_and_touches_nothing(sync_env):
     assert await sync_env.hub.keys() == {}
 
 
-async def test_cli_sync_once_in_a_subprocess_then_export_csv(sync_env, capsys):
+async def test_cli_sync_once_in_a_subprocess_then_export_csv(sync_env, capsys, monkeypatch):
     uuids = close_encounters(sync_env.store, STATION, 3)
     save_station_token(sync_env.settings, sync_env.token)
     assert load_station_token(sync_env.settings) == sync_env.token
@@ -113,11 +113,8 @@ async def test_cli_sync_once_in_a_subprocess_then_export_csv(sync_env, capsys):
     assert set(await sync_env.hub.keys()) == set(uuids)
 
     capsys.readouterr()
-    os.environ["TELECABINE_STATION_ID"] = STATION
-    try:
-        rc = main(["--data-dir", str(sync_env.settings.data_dir), "export", "billing"])
-    finally:
-        del os.environ["TELECABINE_STATION_ID"]
+    monkeypatch.setenv("TELECABINE_STATION_ID", STATION)
+    rc = main(["--data-dir", str(sync_env.settings.data_dir), "export", "billing"])
     assert rc == 0
     lines = capsys.readouterr().out.lstrip("\ufeff").splitlines()
     assert lines[0].startswith("sync_status;record_uuid;station_id")
