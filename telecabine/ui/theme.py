@@ -1,0 +1,24 @@
+"""Kiosk look: the high-contrast stylesheet from ``resources/qss`` and the base font."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtWidgets import QApplication
+
+RESOURCES = Path(__file__).resolve().parents[2] / "resources"
+QSS_PATH = RESOURCES / "qss" / "kiosk.qss"
+
+
+def stylesheet() -> str:
+    """The kiosk stylesheet text (empty when the resources folder is missing)."""
+    try:
+        return QSS_PATH.read_text(encoding="utf-8")
+    except OSError:
+        return ""
+
+
+def apply_theme(app: QApplication) -> None:
+    """Apply the high-contrast kiosk theme to the whole application."""
+    app.setStyle("Fusion")  # same look on every platform; the QSS relies on it
+    app.setStyleSheet(stylesheet())
