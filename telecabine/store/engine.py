@@ -67,6 +67,8 @@ def build_engine(db_path: Path, hex_key: str) -> Engine:
         # Decrypted pages stay cached per connection: 16 MiB keeps the search indexes hot.
         cur.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
         cur.execute("PRAGMA temp_store = MEMORY")  # sorts/temp tables never touch the disk
+        # Purged rows are overwritten, not left in free pages where the key would reveal them.
+        cur.execute("PRAGMA secure_delete = ON")
         cur.close()
 
     @event.listens_for(engine, "begin")

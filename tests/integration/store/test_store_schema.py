@@ -52,6 +52,7 @@ def test_pragmas_wal_and_foreign_keys(station_store) -> None:
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
         assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 1000
         assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
+        assert conn.exec_driver_sql("PRAGMA secure_delete").scalar() == 1
 
 
 def test_reopen_runs_no_migration_and_keeps_data(data_dir) -> None:
