@@ -47,8 +47,14 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         print(NO_DISPLAY_HELP.format(cmd="demo"), file=sys.stderr)
         return 2
     from telecabine.app import run_station
+    from telecabine.config import default_data_dir
 
-    return run_station(_settings(args, simulated_devices=True), demo=True)
+    # The demo never touches a real cabin's data: its own folder unless --data-dir is given,
+    # and (demo data only) the clearly marked file keyring when the OS has no secure keyring.
+    if args.data_dir is None:
+        args.data_dir = default_data_dir() / "demo"
+    settings = _settings(args, simulated_devices=True, insecure_file_keyring=True)
+    return run_station(settings, demo=True)
 
 
 def _settings(args: argparse.Namespace, **extra: object):
