@@ -201,7 +201,9 @@ class ThreadedVideoSource(ABC):
                 delay = next_due - time.monotonic()
                 if delay > 0:
                     self._stop.wait(delay)
-                next_due = max(next_due + 1.0 / self.pace_fps, time.monotonic() - 0.5)
+                period = 1.0 / self.pace_fps
+                # late (loaded machine): catch up one frame at most, never a burst of frames
+                next_due = max(next_due + period, time.monotonic() - period)
             try:
                 image = self._read()
             except EndOfStream:

@@ -69,7 +69,7 @@ async def test_all_green_with_simulated_devices_and_a_real_hub(
     by_key["hub"] = hub_result
     assert report.passed and report.exit_code == 0
     room = by_key["camera:room"].measures
-    assert (room["width"], room["height"]) == (640, 480) and 20 < room["fps"] <= 31
+    assert (room["width"], room["height"]) == (640, 480) and 10 < room["fps"] < 40
     assert by_key["microphone"].measures["max_rms_dbfs"] > -50
     assert by_key["hub"].measures["rtt_ms"] < 5000
     assert abs(by_key["clock"].measures["skew_s"]) < 3
