@@ -25,7 +25,9 @@ class IncidentSink(Protocol):
 
     def add_incident(
         self, encounter_id: str | None, kind: str, detail: str = "", now: Any = None
-    ) -> Any: ...
+    ) -> Any:
+        """Store a technical incident, dated ``now``."""
+        ...
 
 
 class DeviceWatch:

@@ -22,7 +22,9 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 class FrameMailbox(Protocol):
     """What the preview needs of ``LatestValueMailbox[VideoFrame]``."""
 
-    def latest(self) -> tuple[int, Any]: ...
+    def latest(self) -> tuple[int, Any]:
+        """Newest ``(seq, frame)``."""
+        ...
 
 
 class VideoPreview(QWidget):
