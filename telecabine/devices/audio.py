@@ -96,6 +96,8 @@ class AudioInputBase:
         return self.last_block_at is None or now - self.last_block_at > after_s
 
     def _ingest(self, block: np.ndarray) -> None:
+        if len(block) == 0:
+            return
         data = np.asarray(block, np.float32).reshape(len(block), -1)
         if self.processor is not None:
             data = self.processor(data)

@@ -45,8 +45,10 @@ class RingBuffer:
 
     def write(self, block: np.ndarray) -> None:
         """Append frames; overwrite the oldest when full."""
-        block = np.asarray(block, np.float32).reshape(len(block), -1)
         n = len(block)
+        if n == 0:
+            return
+        block = np.asarray(block, np.float32).reshape(n, -1)
         with self._lock:
             if n >= self._cap:
                 self.dropped += self._size + n - self._cap

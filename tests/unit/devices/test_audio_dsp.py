@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import math
+from collections import deque
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from telecabine.devices.audio_dsp import (
     Biquad,
@@ -75,3 +78,30 @@ def test_tone_has_energy_at_its_frequency_and_no_click() -> None:
     t = tone(440, 0.5, 48_000)
     assert band_energy_ratio(t, 48_000, 430, 450) > 0.95
     assert abs(t[0, 0]) < 1e-3 and abs(t[-1, 0]) < 0.02
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    capacity=st.integers(1, 40),
+    ops=st.lists(
+        st.one_of(
+            st.tuples(st.just("w"), st.integers(0, 60)), st.tuples(st.just("r"), st.integers(0, 60))
+        ),
+        max_size=40,
+    ),
+)
+def test_ring_buffer_behaves_like_a_bounded_deque(capacity: int, ops) -> None:
+    rb, model, counter, dropped = RingBuffer(capacity), deque(maxlen=capacity), 0, 0
+    for op, n in ops:
+        if op == "w":
+            block = np.arange(counter, counter + n, dtype=np.float32)
+            counter += n
+            dropped += max(0, len(model) + n - capacity)
+            model.extend(block.tolist())
+            rb.write(block)
+        else:
+            got = rb.read(n).ravel().tolist()
+            want = [model.popleft() for _ in range(min(n, len(model)))]
+            assert got == want
+        assert rb.available == len(model) <= capacity
+    assert rb.dropped == dropped
