@@ -162,12 +162,16 @@ def _export_run(args: argparse.Namespace) -> int:
 
 def _check_configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="Sortie JSON / JSON output")
+    parser.add_argument(
+        "--list-devices", action="store_true",
+        help="Lister caméras et audio présents / list cameras and audio devices",
+    )  # fmt: skip
 
 
 def _check_run(args: argparse.Namespace) -> int:
     from telecabine.services.preflight_cli import run_check
 
-    return run_check(_settings(args), args.json)
+    return run_check(_settings(args), args.json, args.list_devices)
 
 
 COMMANDS: dict[str, tuple[str, Configure, Handler]] = {

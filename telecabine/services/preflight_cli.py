@@ -25,8 +25,36 @@ async def _ask(question_fr: str, question_en: str) -> bool | None:
     return None
 
 
-def run_check(settings: Settings, as_json: bool) -> int:
+def list_devices(as_json: bool) -> int:
+    """Print the cameras and audio devices present, with the value to put in settings."""
+    from telecabine.devices.audio import enumerate_audio_devices
+    from telecabine.devices.camera import enumerate_cameras
+
+    cameras = [{"source": c.source, "name": c.name} for c in enumerate_cameras()]
+    try:
+        audio = [
+            {"index": d.index, "name": d.name, "hostapi": d.hostapi,
+             "inputs": d.max_input_channels, "outputs": d.max_output_channels}
+            for d in enumerate_audio_devices()
+        ]  # fmt: skip
+    except OSError:  # PortAudio library missing
+        audio = []
+    if as_json:
+        print(json.dumps({"cameras": cameras, "audio": audio}, indent=2, ensure_ascii=False))
+        return 0
+    print("Caméras / cameras (TELECABINE_CAMERA_<ROLE>=source):")
+    for c in cameras or [{"source": "-", "name": "aucune / none"}]:
+        print(f"  {c['source']:14} {c['name']}")
+    print("Audio (TELECABINE_AUDIO_INPUT / _AUDIO_OUTPUT / _STETHOSCOPE_DEVICE = nom / name):")
+    for d in audio:
+        print(f"  {d['index']:3} {d['name']} [{d['hostapi']}] in={d['inputs']} out={d['outputs']}")
+    return 0
+
+
+def run_check(settings: Settings, as_json: bool, list_only: bool = False) -> int:
     """Run every check; print JSON or one line per item; exit code 1 if a required item failed."""
+    if list_only:
+        return list_devices(as_json)
     from telecabine.devices.registry import DeviceRegistry, load_device_choices
 
     settings = load_device_choices(settings)

@@ -148,3 +148,15 @@ async def test_microphone_unplugged_fails_with_a_sentence(data_dir: Path) -> Non
         registry.stop_all()
     assert res.status == CheckStatus.FAILED and res.required
     assert "branché" in res.message_fr and "plugged in" in res.message_en
+
+
+def test_cli_lists_devices(capsys) -> None:
+    from telecabine import cli
+
+    assert cli.main(["check", "--list-devices", "--json"]) == 0
+    listed = json.loads(capsys.readouterr().out)
+    assert set(listed) == {"cameras", "audio"}
+    assert all({"index", "name", "inputs", "outputs"} <= set(d) for d in listed["audio"])
+    assert cli.main(["check", "--list-devices"]) == 0
+    out = capsys.readouterr().out
+    assert "Caméras / cameras" in out and "Audio" in out
