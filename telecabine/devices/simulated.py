@@ -167,6 +167,7 @@ class UnpluggableDevice:
     height: int = 240
     fps: float = 30.0
     plugged: bool = True
+    unplugged_read_delay_s: float = 0.0  # V4L2 reads may hang until a timeout when unplugged
     opens: int = 0
     _frame_no: int = field(default=0, repr=False)
 
@@ -194,6 +195,7 @@ class _FakeCapture:
 
     def read(self) -> tuple[bool, Any]:
         if not (self._open and self._dev.plugged):
+            time.sleep(self._dev.unplugged_read_delay_s)
             return False, None
         return True, self._dev.next_image()
 

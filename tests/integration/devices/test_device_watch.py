@@ -54,7 +54,7 @@ def test_lost_camera_is_an_incident_and_the_call_goes_on(data_dir: Path, station
     incidents = station_store.encounters.incidents(enc.id)
     assert [i.kind for i in incidents][:2] == ["camera_lost", "camera_recovered"]
     lost = incidents[0]
-    assert abs(lost.at.timestamp() - t_unplug) < 0.5  # when the picture stopped
+    assert abs(lost.at.timestamp() - t_unplug) < 1.0  # when the picture stopped
     assert lost.detail.startswith("otoscope (sim:otoscope)")
     shown = [m for m in messages if m.kind == "camera_lost"]
     assert shown and "débranchée" in shown[0].message_fr and "unplugged" in shown[0].message_en
