@@ -1,4 +1,5 @@
-"""Hub CLI (real subprocess), TLS with a self-signed certificate, PDF documents, demo hub."""
+"""Hub CLI (in-process, and a real subprocess for serve), TLS with a self-signed certificate,
+TURN REST credentials, PDF documents."""
 
 from __future__ import annotations
 
@@ -17,7 +18,6 @@ import pytest
 from hub_testlib import client, hub_settings
 from pypdf import PdfReader
 
-from telecabine.hub.demo import start_demo_hub
 from telecabine.hub.server import start_hub
 from telecabine.hub.tls import generate_self_signed
 from telecabine.hub.turn import turn_credentials
@@ -147,22 +147,3 @@ async def test_document_render_pdf(hub_env):
     text = reader.pages[0].extract_text()
     assert "Ordonnance" in text and "Dr Hélène Gérard" in text and "10000000001" in text
     assert "Françoise Lœvenbruck" in text and "« si fièvre »" in text and "23/11/2026" in text
-
-
-async def test_demo_hub_gives_working_credentials(tmp_path: Path):
-    settings = hub_settings(f"sqlite+aiosqlite:///{tmp_path / 'hub.db'}", tmp_path)
-    demo = await start_demo_hub(settings, port=0)
-    try:
-        async with client() as s:
-            async with s.post(
-                demo.url + "/login",
-                json={"username": demo.doctor_username, "password": demo.doctor_password},
-            ) as resp:
-                assert resp.status == 200
-            async with s.get(
-                demo.url + "/api/v1/ice-servers",
-                headers={"Authorization": f"Bearer {demo.station_token}"},
-            ) as resp:
-                assert resp.status == 200
-    finally:
-        await demo.stop()
