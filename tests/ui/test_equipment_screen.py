@@ -225,3 +225,20 @@ def test_level_bar_follows_a_meter(qtbot) -> None:
     assert bar.format() == "Micro : -23 dB (crête -20 dB)"
     bar.set_meter(None, "Micro")
     assert bar.value() == -60
+
+
+def test_keyboard_back_and_primary(qtbot, data_dir: Path) -> None:
+    from PySide6.QtCore import Qt
+
+    screen, registry = build(qtbot, data_dir)
+    try:
+        with qtbot.waitSignal(screen.sig_back, timeout=1000):
+            qtbot.keyClick(screen, Qt.Key.Key_Escape)
+        with qtbot.assertNotEmitted(screen.sig_next):
+            qtbot.keyClick(screen, Qt.Key.Key_Return)  # nothing checked yet: Continue disabled
+        screen.next_button.setEnabled(True)
+        with qtbot.waitSignal(screen.sig_next, timeout=1000):
+            qtbot.keyClick(screen, Qt.Key.Key_Return)
+    finally:
+        screen.clear()
+        registry.stop_all()

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 from telecabine.devices.video_health import SourceEvent
 from telecabine.services.preflight import CheckResult, CheckStatus, Preflight, PreflightReport
 from telecabine.services.preflight_text import label
+from telecabine.ui.screens.base import Screen, title_label, touch_button
 from telecabine.ui.screens.equipment_roles import RoleChooser
 from telecabine.ui.widgets.level_meter import LevelBar
 from telecabine.ui.widgets.preview import VideoPreview
@@ -86,11 +87,10 @@ class CheckRow:
         self.message.setText(msg if self.result is result else "")
 
 
-class EquipmentScreen(QWidget):
+class EquipmentScreen(Screen):
     """Runs the equipment check and shows every item's state; Continue once nothing required fails."""
 
-    sig_next = Signal()
-    sig_back = Signal()
+    screen_name = "equipment"
     sig_device_event = Signal(object)  # SourceEvent, emitted from capture threads (queued)
     sig_report = Signal(object)  # PreflightReport when a run finishes
 
@@ -114,7 +114,7 @@ class EquipmentScreen(QWidget):
     # --- layout -------------------------------------------------------------------------
     def _build(self) -> None:
         root = QVBoxLayout(self)
-        self.title = QLabel()
+        self.title = title_label(self)
         self.title.setFont(QFont(self.font().family(), 22, QFont.Weight.Bold))
         self.banner = QLabel()
         self.banner.setWordWrap(True)
@@ -168,10 +168,11 @@ class EquipmentScreen(QWidget):
         body.addLayout(right, 4)
         root.addLayout(body, 1)
         nav = QHBoxLayout()
-        self.back_button, self.retry_button, self.next_button = (QPushButton() for _ in range(3))
-        for b in (self.back_button, self.retry_button, self.next_button):
-            b.setMinimumHeight(48)
-        self.next_button.setDefault(True)
+        self.back_button = touch_button(self, name="equipmentBack")
+        self.retry_button = touch_button(self, name="equipmentRetry")
+        self.next_button = touch_button(self, primary=True, name="equipmentNext")
+        self.set_primary(self.next_button)
+        self.set_back(self.back_button)
         self.next_button.setEnabled(False)
         nav.addWidget(self.back_button)
         nav.addStretch(1)
@@ -242,6 +243,7 @@ class EquipmentScreen(QWidget):
     def retranslate(self, lang: str | None = None) -> None:
         """Re-apply every string (Qt translator) and the language of service sentences."""
         self._lang = lang or self._lang
+        super().retranslate(self._lang)
         self.title.setText(
             QCoreApplication.translate("EquipmentScreen", "Vérification de l'équipement")
         )
