@@ -1,90 +1,225 @@
-"""Composition root: builds every service, runs one qasync loop in Qt, shows the window."""
+"""Composition root: builds every service, runs one qasync loop in Qt, shows the window.
+
+One asyncio loop (qasync) runs in the Qt main thread; it is closed explicitly on exit, which
+avoids the rc 134 abort at interpreter shutdown seen with qasync + aiortc (SPIKES.md). Heavy
+modules (OpenCV, aiortc, the hub) are imported only after the home screen is on screen.
+``TELECABINE_QUIT_AFTER_S`` quits after that many seconds (tests, benchmarks); ``0`` quits as
+soon as the home or sign-in page is shown.
+"""
 
 from __future__ import annotations
 
+import inspect
+import logging
+import os
+import sys
+from collections.abc import Coroutine
+from typing import Any
+
 from telecabine.config import Settings
+
+log = logging.getLogger(__name__)
+READY_MARKER = "telecabine: ready"
+
+
+class BackgroundTasks:
+    """Keeps references to fire-and-forget tasks; every failure reaches one reporter."""
+
+    def __init__(self) -> None:
+        self._tasks: set[Any] = set()
+        self.failures: list[BaseException] = []
+
+    def spawn(self, coro: Coroutine[Any, Any, Any]) -> Any:
+        """Schedule ``coro`` on the running loop and keep it referenced until done."""
+        import asyncio
+
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._done)
+        return task
+
+    def report(self, exc: BaseException) -> None:
+        """The one place background errors go (logged without patient data)."""
+        self.failures.append(exc)
+        log.error("background task failed: %s", type(exc).__name__, exc_info=exc)
+
+    def _done(self, task: Any) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            self.report(task.exception())
+
+    async def cancel_all(self) -> None:
+        """Cancel what is still running (exit)."""
+        import asyncio
+
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
 
 
 def run_station(settings: Settings, *, demo: bool) -> int:
     """Start the station UI and block until it exits; returns the process exit code."""
     import asyncio
 
-    from PySide6.QtWidgets import QApplication, QLabel
+    from PySide6.QtWidgets import QApplication
     from qasync import QEventLoop
 
     settings.ensure_dirs()
-    app = QApplication.instance() or QApplication([])
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("Télécabine")
     loop = QEventLoop(app)
     asyncio.set_event_loop(loop)
-    label = QLabel("Telecabine")
-    label.show()
+    tasks = BackgroundTasks()
+    loop.set_exception_handler(lambda _loop, context: _loop_error(tasks, context))
     try:
         with loop:
-            if demo:  # in-process hub + demo doctor + call screen (telecabine/demo.py)
-                return loop.run_until_complete(_run_demo(app, settings, label))
-            return loop.run_until_complete(_wait_closed(app))
+            return loop.run_until_complete(_main(app, settings, demo, tasks))
     finally:
         if not loop.is_closed():
             loop.close()
+        asyncio.set_event_loop(None)
 
 
-async def _run_demo(app, settings: Settings, placeholder) -> int:
-    from telecabine.demo import prepare_demo_station
-    from telecabine.ui.screens.call import CallScreen
-    from telecabine.ui.screens.call_documents import QtPdfPrinter
+def _loop_error(tasks: BackgroundTasks, context: dict[str, Any]) -> None:
+    exc = context.get("exception")
+    tasks.report(exc if exc is not None else RuntimeError(str(context.get("message"))))
+
+
+async def _main(app, settings: Settings, demo: bool, tasks: BackgroundTasks) -> int:
+    from telecabine.services.intake import IntakeService
+    from telecabine.services.staff import StaffService
+    from telecabine.ui.shell import StationShell
+    from telecabine.ui.theme import apply_theme
+
+    apply_theme(app)
+    closers: list[Any] = []
+    station = None
+    if demo:  # in-process hub + demo doctor; the station store comes with it (telecabine/demo.py)
+        from telecabine.demo import prepare_demo_station
+        from telecabine.ui.screens.call_documents import QtPdfPrinter
+
+        printer = QtPdfPrinter(settings.data_dir / "printed", settings.printer_name)
+        station = await prepare_demo_station(settings, printer=printer)
+        settings, store = station.settings, station.store
+    else:
+        from telecabine.store import open_store
+
+        store = open_store(settings)
+        closers.append(store.close)
+    staff = StaffService(store)
+    intake = IntakeService(
+        store.encounters, store.patients, settings.station_id, on_error=tasks.report
+    )
+    shell = StationShell(
+        cabin_name=settings.station_id,
+        lang=settings.language,
+        intake=intake,
+        staff=staff,
+        idle_lock_seconds=settings.idle_lock_seconds,
+    )
+    if demo:
+        _demo_sign_in(shell, staff)
+    window = shell.window
+    if settings.kiosk:
+        window.showFullScreen()
+    else:
+        window.resize(1280, 800)
+        window.show()
+    shell.start()
+    print(READY_MARKER, flush=True)  # bench/startup.py waits for this line
+    closed = _closed_future(app)
+    _quit_after_env(closed)
+    try:
+        if demo:
+            await _add_demo_screens(shell, station, settings, tasks)
+        else:
+            _add_device_screens(shell, settings, store, closers)
+        return await closed
+    finally:
+        shell.close()
+        await tasks.cancel_all()
+        if station is not None:
+            await station.close()
+        for close in reversed(closers):
+            result = close()
+            if inspect.isawaitable(result):
+                await result
+
+
+def _quit_after_env(closed) -> None:
+    from PySide6.QtCore import QTimer
+
+    value = os.environ.get("TELECABINE_QUIT_AFTER_S")
+    if value:
+        QTimer.singleShot(int(float(value) * 1000), lambda: closed.done() or closed.set_result(0))
+
+
+DEMO_LOGIN, DEMO_PIN = "pharmacien", "246810"
+
+
+def _demo_sign_in(shell, staff) -> None:
+    """Demo: a demo admin (printed) is created on first run and signed in."""
+    if staff.needs_first_run():
+        staff.create_first_admin(DEMO_LOGIN, "Démo Pharmacien", DEMO_PIN)
+    print(f"Station : identifiant {DEMO_LOGIN}, PIN {DEMO_PIN} (login / PIN)", flush=True)
+    try:
+        shell.session.sign_in(DEMO_LOGIN, DEMO_PIN)
+    except Exception as exc:  # an operator changed the demo PIN: show the sign-in page
+        log.warning("demo sign-in failed: %s", type(exc).__name__)
+        return
+    shell.on_signed_in()
+
+
+def _add_device_screens(shell, settings: Settings, store, closers: list[Any]) -> None:
+    """Equipment check and vitals for ``telecabine run`` (no hub: no call screen)."""
+    equipment, registry = _equipment_screen(settings)
+    shell.window.add_screen("equipment", equipment)
+    closers.append(registry.stop_all)
+    _stop_devices_when_leaving(shell, registry)
+    from telecabine.services.measurement import build_measurement_service
     from telecabine.ui.screens.measurement import MeasurementScreen
 
-    printer = QtPdfPrinter(settings.data_dir / "printed", settings.printer_name)
-    station = await prepare_demo_station(settings, printer=printer)
-    screen = CallScreen(station.consultation)
-    screen.setWindowTitle("Télécabine — démonstration")
-    # Vitals first (simulated BLE devices), then the call; flagged values go to the waiting room.
+    measurement, ble = build_measurement_service(settings, store.encounters)
+    closers.append(ble.close)
+    shell.window.add_screen("measurement", MeasurementScreen(measurement, lang=settings.language))
+
+
+async def _add_demo_screens(shell, station, settings: Settings, tasks) -> None:
+    """Equipment, vitals, call and wrap-up over the demo station (simulated devices)."""
+    from telecabine.ui.screens.call import CallScreen
+    from telecabine.ui.screens.measurement import MeasurementScreen
+
+    window = shell.window
+    equipment, registry = _equipment_screen(station.settings)
+    window.add_screen("equipment", equipment)
+    _stop_devices_when_leaving(shell, registry)
     vitals = MeasurementScreen(station.consultation.measurement, lang=settings.language)
-    vitals.setWindowTitle("Télécabine — démonstration")
-
-    def to_call() -> None:
-        vitals.hide()
-        screen.show()
-        screen.on_enter({"encounter_id": station.encounter_id, "reason": "Démonstration",
-                         "age_band": "40-64", "flagged_vitals": vitals.flagged_codes(),
-                         "lang": settings.language})  # fmt: skip
-
-    wrapup, wrapup_screen, worker = _wrapup_screen(station)
+    window.add_screen("measurement", vitals)
+    window.add_screen("call", CallScreen(station.consultation))
+    wrapup_screen, status, worker = _wrapup_parts(station)
+    window.add_screen("wrapup", wrapup_screen)
+    window.add_status_widget(status)
     station.closers.append(worker.aclose)
 
-    def to_wrapup() -> None:
-        screen.hide()
-        wrapup.show()
-        wrapup_screen.on_enter({"encounter_id": station.encounter_id, "lang": settings.language})
+    def on_screen(name: str) -> None:
+        if name == "call":  # flagged vitals go to the doctor's waiting room
+            window.context.flagged_vitals = vitals.flagged_codes()
 
-    screen.sig_next.connect(to_wrapup)
-    vitals.sig_next.connect(to_call)
-    vitals.sig_back.connect(to_call)
-    placeholder.hide()
-    # Equipment check first (its own simulated devices, stopped when leaving the screen).
-    equipment, equipment_devices = _equipment_screen(station.settings)
-
-    def to_vitals() -> None:
-        equipment.clear()
-        equipment.hide()
-        equipment_devices.stop_all()
-        vitals.show()
-        vitals.on_enter({"encounter_id": station.encounter_id, "lang": settings.language})
-
-    equipment.sig_next.connect(to_vitals)
-    equipment.sig_back.connect(to_vitals)
-    equipment.show()
-    equipment.on_enter({"lang": settings.language})
-    try:
-        return await _wait_closed(app)
-    finally:
-        await station.close()
+    window.sig_screen_changed.connect(on_screen)
 
 
-def _wrapup_screen(station):
-    """Wrap-up screen with the billing sync status under it; the sync worker runs on the loop."""
-    from PySide6.QtWidgets import QVBoxLayout, QWidget
+def _stop_devices_when_leaving(shell, registry) -> None:
+    """The equipment check opens cameras and microphones; release them once it is left."""
 
+    def on_screen(name: str) -> None:
+        if name != "equipment":
+            registry.stop_all()
+
+    shell.window.sig_screen_changed.connect(on_screen)
+
+
+def _wrapup_parts(station):
+    """Wrap-up screen and the billing sync status; the sync worker runs on the loop."""
     from telecabine.services.sync_runtime import build_worker
     from telecabine.services.wrapup import WrapUpService
     from telecabine.ui.screens.wrapup import WrapUpScreen
@@ -95,16 +230,11 @@ def _wrapup_screen(station):
     service = WrapUpService(
         station.store, station_id=settings.station_id, on_closed=lambda _c: worker.wake()
     )
-    window = QWidget()
-    window.setWindowTitle("Télécabine — démonstration")
     screen = WrapUpScreen(service, lang=settings.language)
     status = SyncStatusWidget(lang=settings.language)
     status.bind(worker)
-    layout = QVBoxLayout(window)
-    layout.addWidget(screen, 1)
-    layout.addWidget(status)
     worker.start()
-    return window, screen, worker
+    return screen, status, worker
 
 
 def _equipment_screen(settings: Settings):
@@ -116,13 +246,19 @@ def _equipment_screen(settings: Settings):
     settings = load_device_choices(settings)
     registry = DeviceRegistry(settings)
     screen = EquipmentScreen(Preflight(settings, registry), lang=settings.language)
-    screen.setWindowTitle("Télécabine — démonstration")
     return screen, registry
 
 
-async def _wait_closed(app) -> int:
+def _closed_future(app):
+    """Resolved when the window closes or a quit is asked; clean-up then runs on the loop.
+
+    ``app.quit()`` would stop the qasync loop at once and leave the clean-up coroutines
+    (hub, devices, store) unfinished, so the last window closing only resolves this future.
+    """
     import asyncio
 
     done = asyncio.get_running_loop().create_future()
+    app.setQuitOnLastWindowClosed(False)
+    app.lastWindowClosed.connect(lambda: done.done() or done.set_result(0))
     app.aboutToQuit.connect(lambda: done.done() or done.set_result(0))
-    return await done
+    return done

@@ -245,6 +245,10 @@
       <source>Continuer vers le consentement</source>
       <translation>Continue to consent</translation>
     </message>
+    <message>
+      <source>Motif de consultation</source>
+      <translation>Reason for the visit</translation>
+    </message>
   </context>
   <context>
     <name>ConsentScreen</name>

@@ -70,6 +70,9 @@ class MainWindow(QMainWindow):
         outer.addWidget(header)
         self.stack = QStackedWidget(objectName="flow")
         outer.addWidget(self.stack, 1)
+        self.status_area = QVBoxLayout()  # e.g. the billing sync status, under every screen
+        self.status_area.setContentsMargins(16, 0, 16, 4)
+        outer.addLayout(self.status_area)
         self.pages.addWidget(self.flow_page)
 
         self.language_button.clicked.connect(self.on_language_clicked)
@@ -86,6 +89,10 @@ class MainWindow(QMainWindow):
         self.stack.addWidget(screen)
         screen.sig_next.connect(lambda n=name: self.on_screen_next(n))
         screen.sig_back.connect(lambda n=name: self.on_screen_back(n))
+
+    def add_status_widget(self, widget: QWidget) -> None:
+        """A widget shown under every flow screen (status lines)."""
+        self.status_area.addWidget(widget)
 
     def add_page(self, page: QWidget) -> None:
         """Add a full-window page (sign-in, lock) that replaces the flow when shown."""
@@ -141,6 +148,10 @@ class MainWindow(QMainWindow):
         previous = self.flow_before(name)
         if previous is not None:
             self.go_to(previous)
+
+    def reset_navigation(self) -> None:
+        """Forget the current screen (next patient, sign-out): the next show starts at home."""
+        self._current = None
 
     def clear_all(self) -> None:
         """Every screen forgets what it showed (next patient, or the station locks)."""

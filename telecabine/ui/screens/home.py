@@ -69,7 +69,8 @@ class HomeScreen(Screen):
         self._ctx = ctx
         self.retranslate(getattr(ctx, "lang", None))
         offers = self._intake.find_resumable()
-        self._offer = next((o for o in offers if o.state in _INTAKE_STATES), None)
+        # Only encounters with an intake draft: others were started elsewhere (demo, tools).
+        self._offer = next((o for o in offers if o.state in _INTAKE_STATES and o.step), None)
         self.resume_box.setVisible(self._offer is not None)
         self._fill_offer()
 

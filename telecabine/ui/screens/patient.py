@@ -90,6 +90,13 @@ class PatientScreen(Screen):
         self.situation_title = QLabel(objectName="sectionTitle")
         self.checks: dict[str, QCheckBox] = {}
         situation = QVBoxLayout()
+        self.reason_label = QLabel()
+        self.reason = QLineEdit()
+        self.reason.setObjectName("reason")
+        self.reason_label.setBuddy(self.reason)
+        self.reason.textEdited.connect(self.on_reason_edited)
+        situation.addWidget(self.reason_label)
+        situation.addWidget(self.reason)
         situation.addWidget(self.situation_title)
         for name, _label in _SITUATION:
             box = QCheckBox()
@@ -178,6 +185,7 @@ class PatientScreen(Screen):
                     widget.setCurrentIndex(max(0, widget.findData(value)))
             for name, box in self.checks.items():
                 box.setChecked(self._situation_value(name))
+            self.reason.setText(ctx.reason)
             self.specialty.setCurrentIndex(
                 max(0, self.specialty.findData(ctx.situation.get("specialty", "general_practice")))
             )
@@ -199,6 +207,7 @@ class PatientScreen(Screen):
             for box in self.checks.values():
                 box.setChecked(False)
             self.specialty.setCurrentIndex(0)
+            self.reason.clear()
             for edit in self.override_inputs.values():
                 edit.clear()
         finally:
@@ -227,6 +236,11 @@ class PatientScreen(Screen):
             )
         else:
             self._intake.update(self._ctx, "situation", name, True if on else None)
+
+    def on_reason_edited(self, text: str) -> None:
+        """The reason for the visit (the doctor sees it in the waiting room)."""
+        if not self._filling:
+            self._intake.update(self._ctx, "reason", "reason", text)
 
     def on_specialty_changed(self, _index: int) -> None:
         """The teleconsultant's specialty (direct-access specialties are in the parcours)."""
@@ -336,6 +350,8 @@ class PatientScreen(Screen):
                              (self.specialty, _SPECIALTIES)):  # fmt: skip
             for index, (_value, label) in enumerate(items):
                 combo.setItemText(index, _T(_CTX, label))
+        self.reason_label.setText(_T(_CTX, "Motif de consultation"))
+        self.reason.setAccessibleName(_T(_CTX, "Motif de consultation"))
         self.situation_title.setText(_T(_CTX, "Situation (parcours de soins)"))
         for name, label in _SITUATION:
             self.checks[name].setText(_T(_CTX, label))
