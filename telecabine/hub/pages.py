@@ -62,8 +62,8 @@ def signin_css() -> str:
     return (STATIC_DIR / "signin.css").read_text(encoding="utf-8")
 
 
-def signin_page(lang: str, error_key: str | None, status: int) -> web.Response:
-    """Render the sign-in form (bilingual, accessible, no script)."""
+def signin_page(lang: str, error_key: str | None, status: int, username: str = "") -> web.Response:
+    """Render the sign-in form (bilingual, accessible, no script); keeps the typed username."""
     t = _TEXT[lang]
     other = "en" if lang == "fr" else "fr"
     error = (
@@ -81,10 +81,11 @@ def signin_page(lang: str, error_key: str | None, status: int) -> web.Response:
 <h1>{html.escape(t["heading"])}</h1>{error}
 <form method="post" action="/login?lang={lang}"{described}>
 <label for="username">{html.escape(t["username"])}</label>
-<input id="username" name="username" autocomplete="username" required autofocus maxlength="64">
+<input id="username" name="username" autocomplete="username" required maxlength="64"
+ value="{html.escape(username, quote=True)}"{"" if username else " autofocus"}>
 <label for="password">{html.escape(t["password"])}</label>
 <input id="password" name="password" type="password" autocomplete="current-password" required
- maxlength="256">
+ maxlength="256"{" autofocus" if username else ""}>
 <button type="submit">{html.escape(t["submit"])}</button>
 </form>
 <p class="lang"><a href="/?lang={other}" lang="{other}">{html.escape(t["switch"])}</a></p>
@@ -108,10 +109,12 @@ async def login(request: web.Request) -> web.StreamResponse:
     wants_json = request.content_type == "application/json"
     lang = _lang(request)
 
+    typed = ""
+
     def refuse(status: int, key: str) -> web.Response:
         if wants_json:
             return json_error(status, key, f"{_TEXT['fr'][key]} / {_TEXT['en'][key]}")
-        return signin_page(lang, key, status)
+        return signin_page(lang, key, status, typed)
 
     if "Origin" in request.headers and not origin_allowed(request):
         return refuse(403, "origin")
@@ -119,6 +122,7 @@ async def login(request: web.Request) -> web.StreamResponse:
         data = await request.json() if wants_json else await request.post()
         username = str(data.get("username", ""))[:64]
         password = str(data.get("password", ""))[:256]
+        typed = username
     except (ValueError, AttributeError):
         return refuse(401, "bad")
     ip = request.remote or "?"

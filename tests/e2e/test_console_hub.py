@@ -129,6 +129,8 @@ async def test_sign_in_queue_take_cancel(console_hub, browser):
     await page.fill("#password", "wrong-password")
     await page.click("button[type=submit]")
     assert "incorrect" in await page.locator("[role=alert]").inner_text()
+    assert await page.input_value("#username") == "dr.martin"  # only the password to retype
+    assert await page.evaluate("document.activeElement.id") == "password"
     await _shot(page, "signin-error")
 
     await _sign_in(page, hub.url, "dr.martin")

@@ -90,6 +90,12 @@ async def test_form_login_redirects_and_wrong_password_is_401(hub_env):
             assert "incorrect" in await resp.text()
         async with s.post(
             hub_env.url + "/login",
+            data={"username": '"><script>alert(1)</script>', "password": "x"},
+        ) as resp:
+            page = await resp.text()
+            assert "<script>alert" not in page and "&lt;script&gt;" in page
+        async with s.post(
+            hub_env.url + "/login",
             data={"username": "dr.b", "password": "correct-horse-battery"},
             allow_redirects=False,
         ) as resp:
