@@ -9,6 +9,12 @@ Flow: station ``announce`` -> hub ``queued``/``position`` -> doctor ``take`` -> 
 (doctor) + ``doctor_joined`` (station) -> station ``offer`` -> doctor ``answer`` (+ ``ice``)
 -> ``hangup``/``cancel``. Extra fields are ignored (forward compatibility); missing or wrong
 ones are an ``invalid`` error.
+
+``error.code`` values: ``too_large``, ``bad_json``, ``bad_version``, ``unknown_type``,
+``invalid``, ``not_allowed`` (parsing); ``already_taken``, ``not_found``, ``not_in_room``,
+``conflict`` (encounter id used by another station), ``closed`` (re-announce of an ended or
+cancelled encounter), ``rate_limited``, ``internal`` (hub). ``cancelled.reason`` from the hub:
+``doctor_disconnected`` / ``station_disconnected`` after the grace delay.
 """
 
 from __future__ import annotations
