@@ -372,4 +372,90 @@
       <translation>Continue to the equipment check</translation>
     </message>
   </context>
+  <context>
+    <name>SignInScreen</name>
+    <message>
+      <source>Les deux codes ne sont pas identiques.</source>
+      <translation>The two PINs are not the same.</translation>
+    </message>
+    <message>
+      <source>Première mise en service</source>
+      <translation>First start-up</translation>
+    </message>
+    <message>
+      <source>Créez le compte administrateur de la station.</source>
+      <translation>Create the station's administrator account.</translation>
+    </message>
+    <message>
+      <source>Créer et se connecter</source>
+      <translation>Create and sign in</translation>
+    </message>
+    <message>
+      <source>Connexion du personnel</source>
+      <translation>Staff sign-in</translation>
+    </message>
+    <message>
+      <source>Identifiant et code PIN personnels.</source>
+      <translation>Your own login and PIN.</translation>
+    </message>
+    <message>
+      <source>Se connecter</source>
+      <translation>Sign in</translation>
+    </message>
+    <message>
+      <source>Identifiant</source>
+      <translation>Login</translation>
+    </message>
+    <message>
+      <source>Nom affiché</source>
+      <translation>Display name</translation>
+    </message>
+    <message>
+      <source>N° RPPS (facultatif)</source>
+      <translation>RPPS number (optional)</translation>
+    </message>
+    <message>
+      <source>Code PIN (6 chiffres ou plus)</source>
+      <translation>PIN (6 digits or more)</translation>
+    </message>
+    <message>
+      <source>Confirmer le code PIN</source>
+      <translation>Confirm the PIN</translation>
+    </message>
+  </context>
+  <context>
+    <name>LockScreen</name>
+    <message>
+      <source>Effacer un chiffre</source>
+      <translation>Erase one digit</translation>
+    </message>
+    <message>
+      <source>Vider</source>
+      <translation>Clear</translation>
+    </message>
+    <message>
+      <source>Vider le code</source>
+      <translation>Clear the PIN</translation>
+    </message>
+    <message>
+      <source>Station verrouillée</source>
+      <translation>Station locked</translation>
+    </message>
+    <message>
+      <source>Code PIN</source>
+      <translation>PIN</translation>
+    </message>
+    <message>
+      <source>Déverrouiller</source>
+      <translation>Unlock</translation>
+    </message>
+    <message>
+      <source>Déverrouiller la station</source>
+      <translation>Unlock the station</translation>
+    </message>
+    <message>
+      <source>Changer d'utilisateur</source>
+      <translation>Switch user</translation>
+    </message>
+  </context>
 </TS>
