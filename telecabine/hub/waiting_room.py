@@ -100,6 +100,12 @@ async def announce(engine: AsyncEngine, station_id: int, msg: Announce, now: dat
     raise RoomError("closed", "Consultation terminée ou annulée / encounter closed")
 
 
+# The ``queue`` message must stay under the protocol's 64 KiB: a (very) long waiting room shows
+# its longest waits that fit, and the next ones move up as patients are taken.
+QUEUE_MAX_ENTRIES = 500
+QUEUE_MAX_BYTES = 60_000
+
+
 async def queue(engine: AsyncEngine, now: datetime) -> list[QueueEntry]:
     """Queued encounters, longest wait first, with only what the doctor needs to choose."""
     async with engine.connect() as conn:
@@ -108,10 +114,12 @@ async def queue(engine: AsyncEngine, now: datetime) -> list[QueueEntry]:
                 select(encounters)
                 .where(encounters.c.status == QUEUED)
                 .order_by(encounters.c.waiting_since, encounters.c.id)
+                .limit(QUEUE_MAX_ENTRIES)
             )
         ).all()
-    return [
-        QueueEntry(
+    entries, size = [], 0
+    for r in rows:
+        entry = QueueEntry(
             encounter_id=r.encounter_id,
             reason=r.reason,
             age_band=r.age_band,
@@ -120,8 +128,11 @@ async def queue(engine: AsyncEngine, now: datetime) -> list[QueueEntry]:
             waiting_since=_aware(r.waiting_since),
             waited_s=max(0, int((now - _aware(r.waiting_since)).total_seconds())),
         )
-        for r in rows
-    ]
+        size += len(entry.model_dump_json().encode("utf-8")) + 1
+        if size > QUEUE_MAX_BYTES:
+            break
+        entries.append(entry)
+    return entries
 
 
 async def positions(engine: AsyncEngine) -> dict[str, tuple[int, int]]:

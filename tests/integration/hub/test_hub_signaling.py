@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
 
 from hub_testlib import client
 from sqlalchemy import select
@@ -302,3 +304,26 @@ async def test_restart_drops_ghost_queue_and_station_keeps_its_place(hub_env):
         finally:
             await restarted.stop()
         await st.close()
+
+
+async def test_queue_message_stays_under_64_kib(hub_env):
+    async with client() as ss, client() as ds:
+        st = await station_ws(hub_env, ss)
+        doc = await doctor_ws(hub_env, ds, "dr.q")
+        await recv_type(doc, "queue")
+        big = {"reason": "é" * 200, "flagged_vitals": ["x" * 64] * 20, "cabin": "c" * 64}
+        for i in range(40):
+            await st.send_json(announce(f"enc-big-{i}", **big))
+            await recv_type(st, "queued")
+        last = None
+        with contextlib.suppress(TimeoutError):
+            while True:  # drain the pushes; the last queue holds all 40 announces
+                msg = await doc.receive(timeout=1.0)
+                if msg.json()["type"] == "queue":
+                    last = msg.data
+        body = json.loads(last)
+        assert len(last.encode("utf-8")) <= 64 * 1024
+        assert 20 < len(body["entries"]) < 40
+        assert body["entries"][0]["encounter_id"] == "enc-big-0"  # longest wait kept
+        await st.close()
+        await doc.close()
