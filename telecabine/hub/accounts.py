@@ -97,6 +97,24 @@ async def create_doctor(
     return Doctor(doctor_id, username, values["name"], rpps, values["specialty"], is_admin)
 
 
+async def set_password(engine: AsyncEngine, username: str, password: str) -> None:
+    """Replace a doctor's password and end all their sessions (lost or leaked password)."""
+    if len(password) < 10:
+        raise AccountError("Mot de passe trop court (10 min.) / password too short (10 min.)")
+    async with engine.begin() as conn:
+        result = await conn.execute(
+            update(doctors)
+            .where(doctors.c.username == username)
+            .values(password_hash=_HASHER.hash(password))
+        )
+        if result.rowcount != 1:
+            raise AccountError("Compte inconnu / unknown account")
+        doctor_id = (
+            await conn.execute(select(doctors.c.id).where(doctors.c.username == username))
+        ).scalar()
+        await conn.execute(delete(sessions).where(sessions.c.doctor_id == doctor_id))
+
+
 async def register_station(engine: AsyncEngine, name: str, *, replace: bool = False) -> str:
     """Register a station and return its bearer token (shown once, stored hashed).
 

@@ -38,6 +38,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
     doc.add_argument("--specialty", default="Médecine générale")
     doc.add_argument("--admin", action="store_true", help="Accès export facturation / billing")
     doc.add_argument("--password-file", type=Path, default=None)
+    pw = sub.add_parser(
+        "set-password", help="Nouveau mot de passe médecin (déconnecte) / reset a password"
+    )
+    pw.add_argument("--username", required=True)
+    pw.add_argument("--password-file", type=Path, default=None)
     cert = sub.add_parser("self-signed-cert", help="Certificat d'essai / trial certificate")
     cert.add_argument("directory", type=Path)
     cert.add_argument("--hostname", action="append", default=[], help="Nom ou IP (répétable)")
@@ -118,6 +123,8 @@ def run(args: argparse.Namespace) -> int:
             return 0
         if action == "add-doctor":
             return _add_doctor(settings, args)
+        if action == "set-password":
+            return _set_password(settings, args)
         asyncio.run(_serve(settings))
         return 0
     except AccountError as exc:
@@ -127,16 +134,36 @@ def run(args: argparse.Namespace) -> int:
         return 0
 
 
+def _read_password(args: argparse.Namespace) -> str | None:
+    """From --password-file, or typed twice on the terminal (None if they differ)."""
+    if args.password_file is not None:
+        return args.password_file.read_text(encoding="utf-8").strip()
+    password = getpass.getpass("Mot de passe / password: ")
+    if getpass.getpass("Confirmer / confirm: ") != password:
+        print("Les mots de passe diffèrent / passwords differ", file=sys.stderr)
+        return None
+    return password
+
+
+def _set_password(settings: HubSettings, args: argparse.Namespace) -> int:
+    from telecabine.hub.accounts import set_password
+
+    password = _read_password(args)
+    if password is None:
+        return 2
+    asyncio.run(_with_engine(settings, lambda e: set_password(e, args.username, password)))
+    print(
+        f"Mot de passe changé, sessions fermées / password changed, sessions ended: {args.username}"
+    )
+    return 0
+
+
 def _add_doctor(settings: HubSettings, args: argparse.Namespace) -> int:
     from telecabine.hub.accounts import create_doctor
 
-    if args.password_file is not None:
-        password = args.password_file.read_text(encoding="utf-8").strip()
-    else:
-        password = getpass.getpass("Mot de passe / password: ")
-        if getpass.getpass("Confirmer / confirm: ") != password:
-            print("Les mots de passe diffèrent / passwords differ", file=sys.stderr)
-            return 2
+    password = _read_password(args)
+    if password is None:
+        return 2
     doctor = asyncio.run(
         _with_engine(
             settings,

@@ -54,6 +54,13 @@ def test_cli_add_station_add_doctor_and_serve(tmp_path: Path, capsys):
     code, _, err = _cli(capsys, "add-doctor", "--username", "dr.bad", "--name", "Dr Bad",
                         "--rpps", "12", "--password-file", str(pw), data_dir=tmp_path)  # fmt: skip
     assert code == 2 and "RPPS" in err
+    pw.write_text("another-long-password\n")
+    code, out, err = _cli(capsys, "set-password", "--username", "dr.cli", "--password-file",
+                          str(pw), data_dir=tmp_path)  # fmt: skip
+    assert code == 0, err
+    code, _, err = _cli(capsys, "set-password", "--username", "nobody", "--password-file",
+                        str(pw), data_dir=tmp_path)  # fmt: skip
+    assert code == 2 and "inconnu" in err
     port = _free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "telecabine", "--data-dir", str(tmp_path), "hub",

@@ -71,3 +71,18 @@ async def test_expired_session_is_refused(hub_env):
             )
         async with s.get(hub_env.url + "/api/v1/me") as resp:
             assert resp.status == 401
+
+
+async def test_set_password_ends_sessions(hub_env):
+    from telecabine.hub.accounts import set_password
+
+    await hub_env.doctor("dr.pw")
+    async with client() as s:
+        await hub_env.login(s, "dr.pw")
+        await set_password(hub_env.engine, "dr.pw", "a-brand-new-password")
+        async with s.get(hub_env.url + "/api/v1/me") as resp:
+            assert resp.status == 401
+        async with s.post(
+            hub_env.url + "/login", json={"username": "dr.pw", "password": "a-brand-new-password"}
+        ) as resp:
+            assert resp.status == 200
