@@ -126,7 +126,8 @@ async def _main(app, settings: Settings, demo: bool, tasks: BackgroundTasks) -> 
         window.resize(1280, 800)
         window.show()
     shell.start()
-    print(READY_MARKER, flush=True)  # bench/startup.py waits for this line
+    await _next_turn()  # let Qt expose and paint the first page before saying "ready"
+    print(READY_MARKER, flush=True)  # bench/startup.py and the tests wait for this line
     closed = _closed_future(app)
     _quit_after_env(closed)
     try:
@@ -144,6 +145,17 @@ async def _main(app, settings: Settings, demo: bool, tasks: BackgroundTasks) -> 
             result = close()
             if inspect.isawaitable(result):
                 await result
+
+
+async def _next_turn() -> None:
+    """Resolve after Qt processed what is pending (show, expose, first paint)."""
+    import asyncio
+
+    from PySide6.QtCore import QTimer
+
+    done = asyncio.get_running_loop().create_future()
+    QTimer.singleShot(0, lambda: done.done() or done.set_result(None))
+    await done
 
 
 def _quit_after_env(closed) -> None:
