@@ -344,8 +344,8 @@
       <translation>Care pathway</translation>
     </message>
     <message>
-      <source>Donné ({who}), texte {ref}</source>
-      <translation>Given ({who}), text {ref}</translation>
+      <source>Donné par : {who} (texte {ref})</source>
+      <translation>Given by: {who} (text {ref})</translation>
     </message>
     <message>
       <source>Non recueilli</source>

@@ -8,14 +8,17 @@ from PySide6.QtWidgets import QApplication
 
 RESOURCES = Path(__file__).resolve().parents[2] / "resources"
 QSS_PATH = RESOURCES / "qss" / "kiosk.qss"
+ICONS = RESOURCES / "icons"
 
 
 def stylesheet() -> str:
     """The kiosk stylesheet text (empty when the resources folder is missing)."""
     try:
-        return QSS_PATH.read_text(encoding="utf-8")
+        text = QSS_PATH.read_text(encoding="utf-8")
     except OSError:
         return ""
+    # QSS resolves url() against the working directory: give it an absolute path.
+    return text.replace("@ICONS@", ICONS.as_posix())
 
 
 def apply_theme(app: QApplication) -> None:

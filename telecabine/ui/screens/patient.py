@@ -117,7 +117,7 @@ class PatientScreen(Screen):
         columns.addLayout(situation, 2)
         body = QWidget()
         body.setLayout(columns)
-        scroll = QScrollArea(self)
+        self.scroll = scroll = QScrollArea(self)
         scroll.setWidgetResizable(True)
         scroll.setWidget(body)
 

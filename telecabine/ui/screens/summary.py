@@ -44,6 +44,7 @@ class SummaryScreen(Screen):
             label, value = QLabel(self), QLabel(self)
             value.setObjectName(f"summary:{key}")
             value.setWordWrap(True)
+            value.setProperty("role", "verdict" if key == "eligibility" else "value")
             form.addRow(label, value)
             self.labels[key], self.values[key] = label, value
         self.back_button = touch_button(self, name="back")
@@ -102,7 +103,7 @@ class SummaryScreen(Screen):
         }  # fmt: skip
         consent = self._ctx.consent or {}
         if consent.get("decision") == "given":
-            values["consent"] = _T(_CTX, "Donné ({who}), texte {ref}").format(
+            values["consent"] = _T(_CTX, "Donné par : {who} (texte {ref})").format(
                 who=_giver(consent.get("given_by"), en), ref=consent.get("text", "")
             )
         else:
