@@ -14,8 +14,8 @@ from pathlib import Path
 os.environ.setdefault("TELECABINE_INSECURE_FILE_KEYRING", "1")
 os.environ.setdefault("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
 
-from PySide6.QtTest import QTest  # noqa: E402
-from PySide6.QtWidgets import QApplication  # noqa: E402
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication
 
 OUT = Path(__file__).resolve().parent
 LANG = sys.argv[1] if len(sys.argv) > 1 else "fr"
