@@ -1,7 +1,8 @@
 """Time to sync 10,000 billing records outbox -> hub on loopback (goal: < 10 s).
 
 The real worker (12 uploads in flight over keep-alive connections, batches of 256, repository
-bookkeeping in a thread) against the real hub (aiohttp + SQLite) on 127.0.0.1. The ingest is one
+bookkeeping in a thread) against the real hub (aiohttp + SQLite, in its own process as on a
+server) on 127.0.0.1. The ingest is one
 record per request with its ``Idempotency-Key``. Anchor: the same worker with one request in
 flight (the naive loop), timed on 1,000 records and scaled to 10,000.
 Run: ``uv run python -m bench sync`` (``--quick``: 2,000 records, anchor on 300).
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sys
 import tempfile
 import time
 import uuid
@@ -21,6 +23,8 @@ from typing import Any
 from bench.common import write_result
 from bench.sync_common import harness_on_path
 from bench.sync_pg import postgres_url
+
+HUB_PROC = Path(__file__).with_name("sync_hub_proc.py")
 
 
 def _fill(store, station_id: str, n: int) -> None:
@@ -45,37 +49,50 @@ def _fill(store, station_id: str, n: int) -> None:
 async def _one_run(
     tmp: Path, n: int, concurrency: int, database_url: str | None = None
 ) -> dict[str, Any]:
-    from sync_testlib import STATION, TestHub
+    """Station (this process) -> hub (its own process) over loopback: ``n`` records."""
+    from sync_testlib import STATION
 
     from telecabine.config import load_settings
     from telecabine.services.sync_runtime import build_worker
     from telecabine.store import open_store
 
     (tmp / "hub").mkdir(parents=True)
-    hub = TestHub(tmp / "hub", database_url)
-    await hub.start()
-    token = await hub.register(STATION)
-    settings = load_settings(data_dir=tmp / "station", insecure_file_keyring=True,
-                             station_id=STATION, hub_url=hub.url)  # fmt: skip
-    settings.ensure_dirs()
-    store = open_store(settings)
+    args = [
+        sys.executable,
+        str(HUB_PROC),
+        str(tmp / "hub"),
+        *([database_url] if database_url else []),
+    ]
+    hub = await asyncio.create_subprocess_exec(
+        *args, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE
+    )
     try:
-        _fill(store, STATION, n)
-        worker = build_worker(settings, store, token, concurrency=concurrency)
-        t = time.perf_counter()
-        report = await worker.run_once()
-        elapsed = time.perf_counter() - t
-        await worker.aclose()
-        keys = await hub.keys()
+        hello = json.loads(await asyncio.wait_for(hub.stdout.readline(), 120))
+        settings = load_settings(data_dir=tmp / "station", insecure_file_keyring=True,
+                                 station_id=STATION, hub_url=f"http://127.0.0.1:{hello['port']}")  # fmt: skip
+        settings.ensure_dirs()
+        store = open_store(settings)
+        try:
+            _fill(store, STATION, n)
+            worker = build_worker(settings, store, hello["token"], concurrency=concurrency)
+            t = time.perf_counter()
+            report = await worker.run_once()
+            elapsed = time.perf_counter() - t
+            await worker.aclose()
+        finally:
+            store.close()
+        hub.stdin.write(b"count\n")
+        await hub.stdin.drain()
+        counts = json.loads(await asyncio.wait_for(hub.stdout.readline(), 60))
     finally:
-        store.close()
-        await hub.stop()
-    assert report.sent == n and len(keys) == n and sum(keys.values()) == n, report
+        hub.stdin.close()
+        await asyncio.wait_for(hub.wait(), 60)
+    assert report.sent == n and counts == {"rows": n, "distinct": n}, (report, counts)
     return {"n": n, "seconds": elapsed, "per_s": n / elapsed}
 
 
 async def _hub_only(tmp: Path, n: int, concurrency: int) -> dict[str, Any]:
-    """The hub's own ceiling: the same requests from a bare client, no station database."""
+    """The hub's ceiling: a bare client and the hub in one process, no station database."""
     from sync_testlib import STATION, TestHub, billing_payload
 
     from telecabine.sync.client import BillingClient, Outcome
