@@ -60,7 +60,15 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 def _settings(args: argparse.Namespace, **extra: object):
     from telecabine.config import load_settings
 
+    if getattr(args, "kiosk", False):
+        extra["kiosk"] = True
     return load_settings(data_dir=args.data_dir, **extra)
+
+
+def _station_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--kiosk", action="store_true", help="Plein écran (borne) / full-screen kiosk mode"
+    )
 
 
 # Commands other layers add: name -> (help, configure(parser), handler(args) -> exit code).
@@ -175,11 +183,11 @@ def _check_run(args: argparse.Namespace) -> int:
 
 
 COMMANDS: dict[str, tuple[str, Configure, Handler]] = {
-    "run": ("Démarrer la station / start the station", _no_options, _cmd_run),
+    "run": ("Démarrer la station / start the station", _station_options, _cmd_run),
     "demo": (
         "Démo : station + hub local + appareils simulés / demo: station + local hub + "
         "simulated devices",
-        _no_options,
+        _station_options,
         _cmd_demo,
     ),
     "check": (
