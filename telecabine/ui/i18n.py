@@ -10,6 +10,7 @@ spot untranslated or clipped text in screenshots.
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -20,6 +21,7 @@ from PySide6.QtCore import QCoreApplication, QTranslator
 
 I18N_DIR = Path(__file__).resolve().parents[2] / "resources" / "i18n"
 LANGUAGES = ("fr", "en")
+_PLACEHOLDER = re.compile(r"(\{[a-z_]*\})")
 _PSEUDO = str.maketrans("aeiouAEIOUcn", "àéîõüÀÉÎÕÜçñ")
 
 
@@ -87,7 +89,10 @@ class PseudoTranslator(QTranslator):
 
     def translate(self, context, source_text, disambiguation=None, n=-1):
         pad = "~" * max(1, len(source_text) * 3 // 10)
-        return f"[{source_text.translate(_PSEUDO)}{pad}]"
+        # Keep {placeholders} intact: the code formats them after translation.
+        parts = _PLACEHOLDER.split(source_text)
+        text = "".join(p if _PLACEHOLDER.fullmatch(p) else p.translate(_PSEUDO) for p in parts)
+        return f"[{text}{pad}]"
 
     def isEmpty(self) -> bool:
         """Never empty, so Qt asks us."""
