@@ -8,6 +8,8 @@ of ``read_band`` and records ``Date.now() - captured`` (same machine clock).
 
 Anchor, same run, same page: Chromium -> Chromium (a canvas drawing the same band at 720p30,
 ``captureStream`` -> RTCPeerConnection -> RTCPeerConnection -> the same reader).
+During the station run the page also sends its fake 640x480 camera and microphone to the
+station, as the console does, so the station's CPU includes decoding the doctor's video.
 Also recorded: the station process's CPU share, Chromium's CPU in both runs, peak RSS, the
 first-frame time after the answer and the p50 drift between the first and last thirds
 (latency build-up).
@@ -39,6 +41,7 @@ W, H, FPS = 1280, 720, 30
 
 # JS twin of telecabine.devices.timestamp_code.read_band (layout version 1).
 READER_JS = r"""
+window.SEND_MEDIA = true;  // the doctor sends camera + microphone, as in a real call
 window.tc = { samples: [], frames: 0, firstAt: null };
 // The sender may scale the picture (Chromium adapts resolution): cells are located from the
 // source width the band was drawn for (SRC_W), scaled to the received width.
@@ -95,6 +98,11 @@ window.answer = async (sdp) => {
   const video = document.createElement('video');
   video.muted = true; video.autoplay = true; document.body.append(video);
   pc.ontrack = (ev) => { if (ev.track.kind === 'video') { video.srcObject = new MediaStream([ev.track]); watch(video, window.tc); } };
+  // Like the console: the doctor's (fake) camera and microphone go to the station. Having
+  // camera permission also makes Chromium show real host candidates instead of mDNS names,
+  // which aioice would spend ~1 s resolving.
+  const local = await navigator.mediaDevices.getUserMedia({ video: { width: 640, height: 480 }, audio: true });
+  if (window.SEND_MEDIA) local.getTracks().forEach((t) => pc.addTrack(t, local));
   await pc.setRemoteDescription({ type: 'offer', sdp });
   await pc.setLocalDescription(await pc.createAnswer());
   await new Promise((r) => { if (pc.iceGatheringState === 'complete') r(); pc.onicegatheringstatechange = () => pc.iceGatheringState === 'complete' && r(); setTimeout(r, 2000); });
@@ -194,6 +202,22 @@ class _PageSignaling:
             await self.session.on_signal(sig.Answer(encounter_id=message.encounter_id, sdp=sdp))
 
 
+async def _serve_page(script: str):
+    from aiohttp import web
+
+    html = f"<!doctype html><html><body><script>{script}</script></body></html>"
+
+    async def index(_request):
+        return web.Response(text=html, content_type="text/html")
+
+    app = web.Application()
+    app.router.add_get("/", index)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    return runner
+
+
 def _cpu(procs: list[psutil.Process]) -> float:
     total = 0.0
     for p in procs:
@@ -221,10 +245,11 @@ async def _measure(quick: bool) -> dict[str, Any]:
     async with async_playwright() as pw:
         browser = await pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         page = await browser.new_page()
-        await page.set_content("<html><body></body></html>")
-        await page.add_script_tag(
-            content=READER_JS.replace("__W__", str(W)).replace("__H__", str(H))
-        )
+        # Served from 127.0.0.1 (a secure context: getUserMedia works there).
+        runner = await _serve_page(READER_JS.replace("__W__", str(W)).replace("__H__", str(H)))
+        port = runner.addresses[0][1]
+        await page.goto(f"http://127.0.0.1:{port}/")
+        await page.wait_for_function("typeof window.answer === 'function'")
         cam = BandCamera()
         cam.start()
         signaling = _PageSignaling(page)
@@ -250,12 +275,15 @@ async def _measure(quick: bool) -> dict[str, Any]:
         stats = await page.evaluate("""async () => { let o = {}; (await window.stationPc.getStats())
           .forEach((s) => { if (s.type === 'inbound-rtp' && s.kind === 'video') o = {w: s.frameWidth,
           h: s.frameHeight, fps: s.framesPerSecond, bytes: s.bytesReceived, dropped: s.framesDropped,
-          decoded: s.framesDecoded}; }); return o; }""")  # fmt: skip
+          decoded: s.framesDecoded, jitter_buffer_ms: 1000 * s.jitterBufferDelay /
+          Math.max(1, s.jitterBufferEmittedCount), decode_ms: 1000 * s.totalDecodeTime /
+          Math.max(1, s.framesDecoded), jitter_ms: 1000 * s.jitter}; }); return o; }""")  # fmt: skip
         bitrate = None
         if session.peer is not None:
             await session.peer.sample()
             await asyncio.sleep(1)
             bitrate = (await session.peer.sample()).bitrate_bps
+        sent_height = session.video.max_height
         await session.close()
         cam.stop()
         await page.evaluate("window.stationPc.close()")
@@ -271,14 +299,16 @@ async def _measure(quick: bool) -> dict[str, Any]:
         anchor = await page.evaluate("window.tcA.samples")
         anchor_inbound = await page.evaluate("""async () => { let o = {};
           (await window.anchorPcs[1].getStats()).forEach((s) => { if (s.type === 'inbound-rtp'
-          && s.kind === 'video') o = {w: s.frameWidth, h: s.frameHeight, fps: s.framesPerSecond};
+          && s.kind === 'video') o = {w: s.frameWidth, h: s.frameHeight, fps: s.framesPerSecond,
+          jitter_buffer_ms: 1000 * s.jitterBufferDelay / Math.max(1, s.jitterBufferEmittedCount)};
           }); return o; }""")
         await browser.close()
+        await runner.cleanup()
     return {
         "station": station, "anchor": anchor, "first_frame_s": first_frame_s,
         "station_cpu": (s1 - s0) / (t1 - t0), "chromium_cpu_station_run": (c1 - c0) / (t1 - t0),
         "chromium_cpu_anchor_run": (a1 - a0) / (ta1 - ta0), "rss_peak_mb": rss_peak / 2**20,
-        "inbound": stats, "anchor_inbound": anchor_inbound, "station_bitrate_bps": bitrate, "seconds": seconds,
+        "sent_height": sent_height, "inbound": stats, "anchor_inbound": anchor_inbound, "station_bitrate_bps": bitrate, "seconds": seconds,
     }  # fmt: skip
 
 
@@ -303,6 +333,8 @@ def run(quick: bool = False) -> dict[str, Any]:
         "station_rss_peak_mb": round(m["rss_peak_mb"], 1),
         "station_video_bitrate_bps": m["station_bitrate_bps"], "inbound": m["inbound"],
         "anchor_inbound": m["anchor_inbound"],
+        "station_sent_height_end": m["sent_height"],
+        "load_average_1m": round(os.getloadavg()[0], 2),
         "resolution": f"{W}x{H}@{FPS}", "seconds_measured": m["seconds"], "cpus": os.cpu_count(),
     }  # fmt: skip
     return write_result(

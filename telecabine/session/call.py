@@ -25,7 +25,7 @@ from telecabine.protocol import signaling as sig
 from telecabine.session.documents import DocumentAssembler, DocumentError, ReceivedDocument
 from telecabine.session.media_in import AudioPlayer, RemoteVideo
 from telecabine.session.peer import StationPeer, tune_vp8
-from telecabine.session.quality import QualityTracker, describe
+from telecabine.session.quality import QualityTracker, ResolutionAdapter, describe
 from telecabine.session.tracks import (
     AudioSource,
     MailboxLike,
@@ -117,6 +117,8 @@ class CallSession:
         self.doctor: sig.DoctorPublic | None = None
         self.incidents: list[Incident] = []
         self.quality = QualityTracker()
+        self.resolution = ResolutionAdapter(max_height, fps)
+        self._fps_mark: tuple[float, int] | None = None
         self.peer: StationPeer | None = None
         self.restarts = 0
         self.connected_at: float | None = None
@@ -290,7 +292,18 @@ class CallSession:
                 attempt_started = now
                 await self._connect(first=False)
 
+    def _adapt_resolution(self, now: float) -> None:
+        sent = self.video.frames_sent
+        if self._fps_mark is not None and now > self._fps_mark[0]:
+            fps = (sent - self._fps_mark[1]) / (now - self._fps_mark[0])
+            height = self.resolution.update(fps, now)
+            if height is not None:
+                log.info("encoder at %.0f fps: sending %d lines", fps, height)
+                self.video.max_height = height
+        self._fps_mark = (now, sent)
+
     async def _sample_quality(self, peer: StationPeer, now: float) -> None:
+        self._adapt_resolution(now)
         try:
             sample = await peer.sample()
         except Exception:  # stats are best effort

@@ -74,3 +74,53 @@ class QualityTracker:
             self._reported = True
             return True
         return False
+
+
+class ResolutionAdapter:
+    """Lowers the sent resolution when the encoder cannot keep up, raises it back later.
+
+    aiortc's sender asks the track for a frame only after encoding the previous one, so the
+    rate at which frames leave the track *is* the encoder's throughput. Below 70 % of the
+    target rate for ``down_after_s`` the picture steps down (720 -> 540 -> 360 lines);
+    above 95 % for ``up_after_s`` it steps back up. Fewer pixels encode faster, which keeps
+    latency low on a busy 2-core cabin PC (aiortc issue #744: CPU-bound VP8).
+    """
+
+    LADDER = (720, 540, 360)
+
+    def __init__(
+        self, max_height: int = 720, fps: float = 30.0, down_after_s: float = 3.0,
+        up_after_s: float = 15.0,
+    ) -> None:  # fmt: skip
+        self.ladder = tuple(h for h in self.LADDER if h <= max_height) or (max_height,)
+        self.step = 0
+        self.fps = fps
+        self._down_after_s = down_after_s
+        self._up_after_s = up_after_s
+        self._low_since: float | None = None
+        self._high_since: float | None = None
+
+    @property
+    def height(self) -> int:
+        """The current maximum height."""
+        return self.ladder[self.step]
+
+    def update(self, sent_fps: float, now: float) -> int | None:
+        """Feed the measured send rate at monotonic ``now``; returns a new height on change."""
+        if sent_fps < 0.7 * self.fps:
+            self._high_since = None
+            self._low_since = self._low_since if self._low_since is not None else now
+            if now - self._low_since >= self._down_after_s and self.step < len(self.ladder) - 1:
+                self.step += 1
+                self._low_since = None
+                return self.height
+        elif sent_fps >= 0.95 * self.fps:
+            self._low_since = None
+            self._high_since = self._high_since if self._high_since is not None else now
+            if now - self._high_since >= self._up_after_s and self.step > 0:
+                self.step -= 1
+                self._high_since = None
+                return self.height
+        else:
+            self._low_since = self._high_since = None
+        return None

@@ -26,3 +26,23 @@ def test_poor_quality_reported_once_after_sustained_period():
     assert t.update(Sample(0.05, 0.0, 2e6), 16.0) is False
     assert t.level == "good"
     assert t.update(bad, 17.0) is False  # a new episode starts counting again
+
+
+def test_resolution_steps_down_when_encoder_lags_and_back_up_later():
+    from telecabine.session.quality import ResolutionAdapter
+
+    r = ResolutionAdapter(720, 30, down_after_s=3, up_after_s=10)
+    assert r.update(12, 0) is None and r.update(12, 2) is None
+    assert r.update(12, 3) == 540
+    assert r.update(12, 4) is None and r.update(12, 7) == 360
+    assert r.update(12, 20) is None  # already at the bottom
+    assert r.update(29, 21) is None and r.update(30, 31) == 540
+    assert r.update(25, 32) is None  # in between: hold
+    assert r.height == 540
+
+
+def test_resolution_ladder_respects_configured_cap():
+    from telecabine.session.quality import ResolutionAdapter
+
+    r = ResolutionAdapter(540, 30, down_after_s=1)
+    assert r.height == 540 and r.update(5, 0) is None and r.update(5, 1) == 360
