@@ -86,6 +86,7 @@ def _loop_error(tasks: BackgroundTasks, context: dict[str, Any]) -> None:
 
 
 async def _main(app, settings: Settings, demo: bool, tasks: BackgroundTasks) -> int:
+    from telecabine.services.audit import AuditTrail
     from telecabine.services.intake import IntakeService
     from telecabine.services.staff import StaffService
     from telecabine.ui.shell import StationShell
@@ -108,7 +109,11 @@ async def _main(app, settings: Settings, demo: bool, tasks: BackgroundTasks) -> 
         closers.append(store.close)
     staff = StaffService(store)
     intake = IntakeService(
-        store.encounters, store.patients, settings.station_id, on_error=tasks.report
+        store.encounters,
+        store.patients,
+        settings.station_id,
+        on_error=tasks.report,
+        audit=AuditTrail(store),
     )
     shell = StationShell(
         cabin_name=settings.station_id,

@@ -72,6 +72,13 @@ class PatientStore(Protocol):
     def update(self, patient_id: int, **kw: Any) -> Any: ...
 
 
+class IntakeAudit(Protocol):
+    """The audit events intake writes (``services.audit.AuditTrail``)."""
+
+    def patient_created(self, staff_id: int | None, patient_id: int) -> Any: ...
+    def consent_recorded(self, staff_id: int | None, encounter_id: str, granted: bool) -> Any: ...
+
+
 @dataclass
 class IntakeContext(Mapping):
     """The current encounter as screens see it (attributes, or keys like a mapping)."""
@@ -206,6 +213,7 @@ class IntakeService:
         today: Callable[[], date] = date.today,
         rules: Any = None,
         on_error: Callable[[BaseException], None] | None = None,
+        audit: IntakeAudit | None = None,
     ) -> None:
         self._encounters = encounters
         self._patients = patients
@@ -213,6 +221,7 @@ class IntakeService:
         self._today = today
         self._rules = rules
         self._on_error = on_error
+        self._audit = audit
         self._pending: asyncio.TimerHandle | None = None
         self._pending_ctx: IntakeContext | None = None
 
@@ -352,6 +361,8 @@ class IntakeService:
             self._patients.update(ctx.patient_id, **fields_)
         else:
             ctx.patient_id = self._patients.create(**fields_).id
+            if self._audit is not None:
+                self._audit.patient_created(ctx.staff_id, ctx.patient_id)
         assert ctx.encounter_id is not None
         self._encounters.attach_patient(ctx.encounter_id, ctx.patient_id)
         self._advance(ctx, EncounterState.IDENTIFIED)
@@ -396,6 +407,8 @@ class IntakeService:
             representative_name=consent.giver_name,
             staff_id=ctx.staff_id,
         )
+        if self._audit is not None:  # CSP R6316: consent or refusal, who recorded it, when
+            self._audit.consent_recorded(ctx.staff_id, ctx.encounter_id, consent.is_given)
         ctx.consent = {"decision": consent.decision.value, "given_by": consent.given_by.value,
                        "giver_name": consent.giver_name, "text": consent.text_ref}  # fmt: skip
         if not consent.is_given:

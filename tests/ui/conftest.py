@@ -12,6 +12,7 @@ VALID_NIR = "1 84 05 75 123 456 25"  # key 25 = 97 - (1840575123456 mod 97)
 @pytest.fixture
 def intake_service(station_store):
     """``IntakeService`` over the real store, with a fixed date after the 2022 rule change."""
+    from telecabine.services.audit import AuditTrail
     from telecabine.services.intake import IntakeService
 
     return IntakeService(
@@ -19,6 +20,7 @@ def intake_service(station_store):
         station_store.patients,
         "cabine-test",
         today=lambda: date(2026, 11, 23),
+        audit=AuditTrail(station_store),
     )
 
 

@@ -105,3 +105,5 @@ def test_refusal_is_recorded_and_encounter_abandoned(qtbot, intake_window, stati
     assert encounter.state == "abandoned" and encounter.abandon_reason == "consent_refused"
     [row] = station_store.encounters.consents(encounter.id)
     assert row.granted is False
+    actions = [e.action for e in station_store.audit.entries()]
+    assert "patient_created" in actions and "consent_recorded" in actions
