@@ -184,3 +184,70 @@ async def _decoded(page):
 
 async def _pixel_is(page, bgr) -> bool:
     return near_rgb(await page.evaluate(PIXEL_JS, [0.5, 0.75]), bgr)
+
+
+async def test_network_cut_with_chromium_recovers_and_is_recorded(hub, page, station_store):
+    """10 s without any UDP at the station: fresh offer, Chromium answers, call resumes."""
+    from aioice import ice
+
+    running, token = hub
+    encounters = station_store.encounters
+    enc = encounters.create("cabine-e2e")
+    encounters.set_state(enc.id, "consented")
+    cam = PatternCamera("room")
+    cam.start()
+    setup = CallSetup(hub_url=running.url, station_token=token, station_id="cabine-e2e",
+                      cabin="Pharmacie du Centre", cameras={"room": cam.mailbox},
+                      play_audio=False)  # fmt: skip
+    consult = ConsultationService(encounters, setup)
+    states: list[str] = []
+    consult.events.state.append(states.append)
+    cut = {"on": False}
+    originals = (ice.StunProtocol.send_data, ice.StunProtocol.send_stun,
+                 ice.StunProtocol.datagram_received)  # fmt: skip
+
+    async def send_data(proto, data, addr):
+        if not cut["on"]:
+            await originals[0](proto, data, addr)
+
+    def send_stun(proto, message, addr):
+        if not cut["on"]:
+            originals[1](proto, message, addr)
+
+    def received(proto, data, addr):
+        if not cut["on"]:
+            originals[2](proto, data, addr)
+
+    ice.StunProtocol.send_data, ice.StunProtocol.send_stun = send_data, send_stun
+    ice.StunProtocol.datagram_received = received
+    try:
+        await page.goto(running.url + "/")
+        await page.fill("#username", "dr.martin")
+        await page.fill("#password", PASSWORD)
+        await page.click("button[type=submit]")
+        await page.wait_for_selector("body[data-ready='1']", timeout=10_000)
+        await consult.start_call(enc.id, "Toux", "65-74")
+        row = page.locator(f"tr[data-encounter='{enc.id}']")
+        await row.wait_for(timeout=10_000)
+        await row.get_by_role("button").click()
+        await until(lambda: _decoded(page), 15, "station video decoded in Chromium")
+        await until(lambda: consult.call.state == "in_call", 5, "in call")
+
+        cut["on"] = True
+        await until(lambda: consult.call.state == "reconnecting", 8, "reconnecting shown")
+        await asyncio.sleep(7)
+        cut["on"] = False
+        await until(lambda: consult.call.state == "in_call", 25, "call resumed")
+        await until(lambda: _decoded(page), 10, "video decoded on the new connection")
+        assert await page.evaluate("() => window.__telecabineCall.state.offers") >= 2
+        assert near_rgb(await page.evaluate(PIXEL_JS, [0.5, 0.75]), ROLE_BGR["room"])
+        kinds = [i.kind for i in encounters.incidents(enc.id)]
+        assert kinds[0] == "disconnect" and "reconnect" in kinds
+        assert "reconnecting" in states
+    finally:
+        (ice.StunProtocol.send_data, ice.StunProtocol.send_stun,
+         ice.StunProtocol.datagram_received) = originals  # fmt: skip
+        if consult.call is not None:
+            await consult.call.close()
+        await consult.wait_ended()
+        await cam.stop()
