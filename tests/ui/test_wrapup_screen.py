@@ -93,3 +93,26 @@ def test_sync_status_widget_words_and_state(qtbot):
     assert "3 enregistrements en attente" in w.text() and "jeton" in w.text()
     w.retranslate("en")
     assert "3 records waiting" in w.text() and "token" in w.text()
+
+
+def test_english_strings_come_from_the_ts_file(qtbot, station_store, tmp_path):
+    import shutil
+
+    from telecabine.ui.i18n import I18N_DIR, Translations
+
+    i18n = tmp_path / "i18n"  # a copy: the build writes .qm next to the .ts
+    i18n.mkdir()
+    shutil.copy(I18N_DIR / "wrapup_en.ts", i18n)
+    translations = Translations(i18n)
+    translations.set_language("en")
+    try:
+        eid = encounter_in_wrap_up(station_store)
+        screen = _screen(qtbot, station_store, [])
+        screen.on_enter({**CTX, "encounter_id": eid, "lang": "en"})
+        assert screen.title.text() == "End of consultation"
+        assert screen.close_button.text() == "Close the consultation"
+        assert screen.summary_note.text() == "Act taken from the doctor's summary: check it."
+    finally:
+        translations.set_language("fr")
+    screen.retranslate("fr")
+    assert screen.title.text() == "Fin de consultation"

@@ -42,12 +42,17 @@ from telecabine.services.wrapup import (
 )
 from telecabine.services.wrapup_record import outcome_words
 from telecabine.ui.record_pdf import render_record_pdf
+from telecabine.ui.screens.base import Screen
 
 log = logging.getLogger(__name__)
 _C = "WrapUpScreen"
 ACT_CODES = ("TCG", "TC", "TE1", "TE2", "RQD")
 ROLES = (("pharmacist", "Pharmacien(ne)", "Pharmacist"), ("nurse", "Infirmier(e)", "Nurse"),
          ("doctor", "Médecin", "Doctor"), ("other", "Autre", "Other"))  # fmt: skip
+# Staff account roles (store) -> accompanying role on the bill; an admin of a pharmacy cabin is
+# usually its pharmacist, a care assistant bills no accompanying act. Staff can change it.
+STAFF_TO_BILLING_ROLE = {"pharmacist": "pharmacist", "nurse": "nurse", "admin": "pharmacist",
+                         "care_assistant": "other", "doctor": "doctor"}  # fmt: skip
 NURSE_SETTINGS = (("planned_visit", "Soin prévu (TLS)", "Planned visit (TLS)"),
                   ("dedicated_place", "Lieu dédié (TLL)", "Dedicated place (TLL)"),
                   ("home_visit", "Domicile (TLD)", "Home visit (TLD)"))  # fmt: skip
@@ -64,11 +69,10 @@ def _ctx_get(ctx: Any, key: str) -> Any:
     return value
 
 
-class WrapUpScreen(QWidget):
+class WrapUpScreen(Screen):
     """End of the consultation: confirm acts, documents, disinfection; close the encounter."""
 
-    sig_next = Signal()
-    sig_back = Signal()
+    screen_name = "wrapup"
     sig_closed = Signal(object)  # Closed (record uuid + payload)
 
     def __init__(
@@ -154,6 +158,8 @@ class WrapUpScreen(QWidget):
             b.setFont(big)
         self.back_button.clicked.connect(self.sig_back.emit)
         self.close_button.clicked.connect(self.close_encounter)
+        self.set_primary(self.close_button)  # Enter closes, Esc goes back (kiosk keyboard)
+        self.set_back(self.back_button)
         body = QWidget()
         bl = QVBoxLayout(body)
         for w in (self.summary_note, self.doctor_box, self.acc_box, self.docs_box, self.dis_box):
@@ -189,11 +195,13 @@ class WrapUpScreen(QWidget):
         staff = _ctx_get(ctx, "staff_name") or ""
         self.staff_name.setText(staff)
         self.dis_by.setText(staff)
-        role = _ctx_get(ctx, "staff_role")
-        keys = [k for k, _, _ in ROLES]
-        self.role.setCurrentIndex(keys.index(role) if role in keys else 0)
+        role = STAFF_TO_BILLING_ROLE.get(_ctx_get(ctx, "staff_role") or "", "pharmacist")
+        self.role.setCurrentIndex([k for k, _, _ in ROLES].index(role))
         self.staff_rpps.setText(_ctx_get(ctx, "staff_rpps") or "")
         hint = self._ctx.in_parcours_hint
+        eligibility = _ctx_get(ctx, "eligibility")  # decided at intake (domain.eligibility)
+        if hint is None and eligibility is not None:
+            hint = bool(getattr(eligibility, "in_parcours", True))
         self.in_parcours.setChecked(True if hint is None else hint)
         for doc in self._ctx.documents:
             cb = QCheckBox(doc.filename)
@@ -225,6 +233,7 @@ class WrapUpScreen(QWidget):
     def retranslate(self, lang: str | None = None) -> None:
         """Re-apply every string in ``lang``."""
         self._lang = lang or self._lang
+        super().retranslate(self._lang)
         fr = self._lang == "fr"
         self.title.setText(_tr("Fin de consultation"))
         self.doctor_box.setTitle(_tr("Acte du médecin"))

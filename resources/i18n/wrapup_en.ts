@@ -1,0 +1,200 @@
+<?xml version='1.0' encoding='utf-8'?>
+<TS version="2.1" language="en">
+  <context>
+    <name>WrapUpScreen</name>
+    <message>
+      <source>Fin de consultation</source>
+      <translation>End of consultation</translation>
+    </message>
+    <message>
+      <source>Acte du médecin</source>
+      <translation>Doctor's act</translation>
+    </message>
+    <message>
+      <source>Acte (NGAP)</source>
+      <translation>Act (NGAP)</translation>
+    </message>
+    <message>
+      <source>Issue</source>
+      <translation>Outcome</translation>
+    </message>
+    <message>
+      <source>Médecin</source>
+      <translation>Doctor</translation>
+    </message>
+    <message>
+      <source>RPPS</source>
+      <translation>RPPS</translation>
+    </message>
+    <message>
+      <source>Spécialité</source>
+      <translation>Specialty</translation>
+    </message>
+    <message>
+      <source>Acte du médecin (code NGAP)</source>
+      <translation>Doctor's act (NGAP code)</translation>
+    </message>
+    <message>
+      <source>Professionnel accompagnant</source>
+      <translation>Accompanying professional</translation>
+    </message>
+    <message>
+      <source>Rôle</source>
+      <translation>Role</translation>
+    </message>
+    <message>
+      <source>Cadre infirmier</source>
+      <translation>Nursing setting</translation>
+    </message>
+    <message>
+      <source>Nom</source>
+      <translation>Name</translation>
+    </message>
+    <message>
+      <source>Dans le parcours de soins coordonnés</source>
+      <translation>Within the coordinated care pathway</translation>
+    </message>
+    <message>
+      <source>Documents imprimés</source>
+      <translation>Documents printed</translation>
+    </message>
+    <message>
+      <source>Aucun document reçu.</source>
+      <translation>No document received.</translation>
+    </message>
+    <message>
+      <source>Désinfection de la cabine</source>
+      <translation>Cabin disinfection</translation>
+    </message>
+    <message>
+      <source>Faite par</source>
+      <translation>Done by</translation>
+    </message>
+    <message>
+      <source>Retour</source>
+      <translation>Back</translation>
+    </message>
+    <message>
+      <source>Clôturer la consultation</source>
+      <translation>Close the consultation</translation>
+    </message>
+    <message>
+      <source>Acte repris du résumé du médecin : vérifiez-le.</source>
+      <translation>Act taken from the doctor's summary: check it.</translation>
+    </message>
+    <message>
+      <source>Le médecin n'a pas envoyé de résumé : saisissez l'acte.</source>
+      <translation>The doctor sent no summary: enter the act.</translation>
+    </message>
+  </context>
+  <context>
+    <name>RecordPdf</name>
+    <message>
+      <source>Compte rendu de téléconsultation</source>
+      <translation>Teleconsultation record</translation>
+    </message>
+    <message>
+      <source>Consultation</source>
+      <translation>Encounter</translation>
+    </message>
+    <message>
+      <source>Cabine</source>
+      <translation>Cabin</translation>
+    </message>
+    <message>
+      <source>Date et heure</source>
+      <translation>Date and time</translation>
+    </message>
+    <message>
+      <source>Début</source>
+      <translation>Start</translation>
+    </message>
+    <message>
+      <source>Fin</source>
+      <translation>End</translation>
+    </message>
+    <message>
+      <source>Patient</source>
+      <translation>Patient</translation>
+    </message>
+    <message>
+      <source>né(e) le</source>
+      <translation>born</translation>
+    </message>
+    <message>
+      <source>Professionnels</source>
+      <translation>Professionals</translation>
+    </message>
+    <message>
+      <source>Médecin téléconsultant</source>
+      <translation>Teleconsulting doctor</translation>
+    </message>
+    <message>
+      <source>Professionnel accompagnant</source>
+      <translation>Accompanying professional</translation>
+    </message>
+    <message>
+      <source>Actes</source>
+      <translation>Acts</translation>
+    </message>
+    <message>
+      <source>Issue</source>
+      <translation>Outcome</translation>
+    </message>
+    <message>
+      <source>Conclusion du médecin</source>
+      <translation>Doctor's conclusion</translation>
+    </message>
+    <message>
+      <source>Prescriptions et documents</source>
+      <translation>Prescriptions and documents</translation>
+    </message>
+    <message>
+      <source>Aucun document.</source>
+      <translation>No document.</translation>
+    </message>
+    <message>
+      <source>Constantes</source>
+      <translation>Vital signs</translation>
+    </message>
+    <message>
+      <source>Aucune mesure.</source>
+      <translation>No measurement.</translation>
+    </message>
+    <message>
+      <source>Incidents techniques</source>
+      <translation>Technical incidents</translation>
+    </message>
+    <message>
+      <source>Aucun incident technique.</source>
+      <translation>No technical incident.</translation>
+    </message>
+    <message>
+      <source>Consentement</source>
+      <translation>Consent</translation>
+    </message>
+    <message>
+      <source>Aucun consentement enregistré.</source>
+      <translation>No consent recorded.</translation>
+    </message>
+    <message>
+      <source>Désinfection de la cabine</source>
+      <translation>Cabin disinfection</translation>
+    </message>
+    <message>
+      <source>Confirmée par</source>
+      <translation>Confirmed by</translation>
+    </message>
+    <message>
+      <source>Non confirmée</source>
+      <translation>Not confirmed</translation>
+    </message>
+  </context>
+  <context>
+    <name>SyncStatusWidget</name>
+    <message>
+      <source>État de l'envoi de la facturation</source>
+      <translation>Billing sync status</translation>
+    </message>
+  </context>
+</TS>
