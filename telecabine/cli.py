@@ -149,11 +149,23 @@ def _sync_configure(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="Lire le jeton de station sur stdin -> trousseau / read station token from stdin",
     )
+    mode.add_argument(
+        "--parked",
+        action="store_true",
+        help="Lister les envois à vérifier (409/422) / list records needing attention",
+    )
+    mode.add_argument(
+        "--requeue",
+        metavar="UUID",
+        help="Remettre un envoi à vérifier dans la file / put a parked record back in the queue",
+    )
 
 
 def _sync_run(args: argparse.Namespace) -> int:
-    from telecabine.services.sync_runtime import run_sync_command
+    from telecabine.services.sync_runtime import run_parked_command, run_sync_command
 
+    if args.parked or args.requeue:
+        return run_parked_command(_settings(args), args.requeue, None)
     return run_sync_command(_settings(args), args.once, args.set_token, None)
 
 

@@ -2,6 +2,7 @@
 
 ``telecabine sync --once`` drains the outbox and prints the status in words;
 ``telecabine sync --set-token`` stores the station token (read from stdin) in the keyring;
+``telecabine sync --parked`` / ``--requeue UUID`` list and retry records parked after a 409/422;
 ``telecabine export billing --format csv`` writes the local billing records as CSV.
 The station token lives in the OS keyring (service ``telecabine-hub-token``, account = station
 id), never in a settings file; the insecure file fallback is used only when explicitly allowed.
@@ -125,6 +126,38 @@ async def _forever(settings: Settings, store: Store, out: TextIO) -> int:
     finally:
         await worker.aclose()
     return 0
+
+
+def run_parked_command(settings: Settings, requeue: str | None, out: TextIO | None) -> int:
+    """``sync --parked`` lists records needing a person; ``sync --requeue UUID`` retries one."""
+    from datetime import UTC, datetime
+
+    from telecabine.store.engine import open_store
+    from telecabine.store.errors import StoreError
+
+    out = out or sys.stdout
+    try:
+        store = open_store(settings)
+    except StoreError as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
+    try:
+        outbox = StoreOutbox(store)
+        parked = outbox.parked()
+        if requeue is None:
+            for record_uuid, status, error in parked:
+                print(f"{record_uuid}\t{status}\t{error or ''}", file=out)
+            print(f"{len(parked)} à vérifier / need attention", file=sys.stderr)
+            return 0
+        if requeue not in {u for u, _, _ in parked}:
+            print("Enregistrement introuvable parmi ceux à vérifier. / Not a parked record.",
+                  file=sys.stderr)  # fmt: skip
+            return 2
+        outbox.requeue(requeue, datetime.now(UTC))
+        print("Remis dans la file d'envoi. / Back in the sending queue.", file=out)
+        return 0
+    finally:
+        store.close()
 
 
 def run_export_command(settings: Settings, what: str, fmt: str, out: TextIO | None) -> int:

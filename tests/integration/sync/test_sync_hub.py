@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import os
 import sys
@@ -12,7 +13,12 @@ from sync_testlib import STATION, billing_payload, close_encounters
 
 from telecabine.cli import main
 from telecabine.services.sync_outbox import StoreOutbox
-from telecabine.services.sync_runtime import build_worker, load_station_token, save_station_token
+from telecabine.services.sync_runtime import (
+    build_worker,
+    load_station_token,
+    run_parked_command,
+    save_station_token,
+)
 from telecabine.store.tables import BillingRecordRow
 
 
@@ -79,6 +85,20 @@ async def test_invalid_record_is_parked_with_field_errors_without_blocking(sync_
     assert (uuid, status) == (uuids[1], "rejected")
     assert "doctor.rpps" in error and "123" not in error.replace("body.doctor.rpps", "")
     assert "refusé" in worker.status.words("fr") and "refused" in worker.status.words("en")
+
+    # The operator lists it, the record is corrected, then put back in the queue and sent.
+    out = io.StringIO()
+    assert run_parked_command(sync_env.settings, None, out) == 0
+    assert out.getvalue().startswith(f"{uuids[1]}\trejected\t")
+    _rewrite_payload(sync_env.store, uuids[1], lambda p: p["doctor"].update(rpps="10000000001"))
+    assert run_parked_command(sync_env.settings, uuids[1], io.StringIO()) == 0
+    assert run_parked_command(sync_env.settings, uuids[1], io.StringIO()) == 2  # not parked now
+    worker = build_worker(sync_env.settings, sync_env.store, sync_env.token)
+    try:
+        assert (await worker.run_once()).sent == 1
+    finally:
+        await worker.aclose()
+    assert set(await sync_env.hub.keys()) == set(uuids)
 
 
 async def test_wrong_token_stops_and_touches_nothing(sync_env):
