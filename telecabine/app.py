@@ -86,6 +86,8 @@ def _loop_error(tasks: BackgroundTasks, context: dict[str, Any]) -> None:
 
 
 async def _main(app, settings: Settings, demo: bool, tasks: BackgroundTasks) -> int:
+    import asyncio
+
     from telecabine.services.audit import AuditTrail
     from telecabine.services.intake import IntakeService
     from telecabine.services.staff import StaffService
@@ -142,8 +144,10 @@ async def _main(app, settings: Settings, demo: bool, tasks: BackgroundTasks) -> 
             _add_device_screens(shell, settings, store, closers)
         return await closed
     finally:
+        shell.window.clear_all()  # screens cancel their own work while widgets still exist
         shell.close()
         await tasks.cancel_all()
+        await asyncio.sleep(0)  # let cancelled screen tasks unwind before the loop closes
         if station is not None:
             await station.close()
         for close in reversed(closers):
@@ -183,8 +187,6 @@ def _demo_sign_in(shell, staff) -> None:
         shell.session.sign_in(DEMO_LOGIN, DEMO_PIN)
     except Exception as exc:  # an operator changed the demo PIN: show the sign-in page
         log.warning("demo sign-in failed: %s", type(exc).__name__)
-        return
-    shell.on_signed_in()
 
 
 def _add_device_screens(shell, settings: Settings, store, closers: list[Any]) -> None:
@@ -192,7 +194,7 @@ def _add_device_screens(shell, settings: Settings, store, closers: list[Any]) ->
     equipment, registry = _equipment_screen(settings)
     shell.window.add_screen("equipment", equipment)
     closers.append(registry.stop_all)
-    _stop_devices_when_leaving(shell, registry)
+    _stop_devices_when_leaving(shell, equipment, registry)
     from telecabine.services.measurement import build_measurement_service
     from telecabine.ui.screens.measurement import MeasurementScreen
 
@@ -209,7 +211,7 @@ async def _add_demo_screens(shell, station, settings: Settings, tasks) -> None:
     window = shell.window
     equipment, registry = _equipment_screen(station.settings)
     window.add_screen("equipment", equipment)
-    _stop_devices_when_leaving(shell, registry)
+    _stop_devices_when_leaving(shell, equipment, registry)
     vitals = MeasurementScreen(station.consultation.measurement, lang=settings.language)
     window.add_screen("measurement", vitals)
     window.add_screen("call", CallScreen(station.consultation))
@@ -225,12 +227,15 @@ async def _add_demo_screens(shell, station, settings: Settings, tasks) -> None:
     window.sig_screen_changed.connect(on_screen)
 
 
-def _stop_devices_when_leaving(shell, registry) -> None:
-    """The equipment check opens cameras and microphones; release them once it is left."""
+def _stop_devices_when_leaving(shell, equipment, registry) -> None:
+    """The equipment check opens cameras and microphones: once left, stop its check and them."""
+    shown = {"name": None}
 
     def on_screen(name: str) -> None:
-        if name != "equipment":
+        if shown["name"] == "equipment" and name != "equipment":
+            equipment.clear()  # cancels a check still waiting for an answer
             registry.stop_all()
+        shown["name"] = name
 
     shell.window.sig_screen_changed.connect(on_screen)
 

@@ -106,8 +106,10 @@ class StationShell:
         self._timer.start()
 
     def start(self) -> None:
-        """Show the first page: sign-in when staff accounts are used, else home."""
-        if self.signin is not None:
+        """Show the first page: sign-in when staff accounts are used (and nobody is signed in)."""
+        if self.signin is not None and self.session is not None and self.session.state.account:
+            self.on_signed_in()
+        elif self.signin is not None:
             self.signin.prepare()
             self.window.show_page(self.signin)
         else:
