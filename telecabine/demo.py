@@ -114,7 +114,7 @@ class DemoStation:
     settings: Settings
     store: Any
     consultation: Any
-    encounter_id: str
+    encounter_id: str | None
     closers: list[Any]
 
     async def close(self) -> None:
@@ -128,8 +128,14 @@ class DemoStation:
         await self.hub.stop()
 
 
-async def prepare_demo_station(settings: Settings, printer=None) -> DemoStation:
-    """Start the demo hub, open the store, build devices and the consultation, print the banner."""
+async def prepare_demo_station(
+    settings: Settings, printer=None, *, demo_encounter: bool = False
+) -> DemoStation:
+    """Start the demo hub, open the store, build devices and the consultation, print the banner.
+
+    ``demo_encounter`` also creates a consented encounter ready to call (for a call without
+    going through intake); the station shell leaves it False and runs the real intake.
+    """
     from telecabine.devices.registry import DeviceRegistry
     from telecabine.services.measurement import build_measurement_service
     from telecabine.store import open_store
@@ -142,8 +148,10 @@ async def prepare_demo_station(settings: Settings, printer=None) -> DemoStation:
     consultation = build_consultation(
         settings, store.encounters, registry, measurement=measurement, printer=printer
     )
-    encounter = store.encounters.create(settings.station_id)
-    store.encounters.set_state(encounter.id, "consented")
+    encounter_id = None
+    if demo_encounter:
+        encounter_id = store.encounters.create(settings.station_id).id
+        store.encounters.set_state(encounter_id, "consented")
     print(hub.banner(), flush=True)
     closers = [store.close, registry.stop_all, ble.close]
-    return DemoStation(hub, settings, store, consultation, encounter.id, closers)
+    return DemoStation(hub, settings, store, consultation, encounter_id, closers)

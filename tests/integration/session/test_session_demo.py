@@ -19,7 +19,7 @@ from telecabine.demo import prepare_demo_station
 async def test_demo_station_reaches_a_doctor_through_the_demo_hub(data_dir, capsys):
     settings = load_settings(data_dir=data_dir, insecure_file_keyring=True,
                              simulated_devices=True, station_id="cabine-demo")  # fmt: skip
-    station = await prepare_demo_station(settings)
+    station = await prepare_demo_station(settings, demo_encounter=True)
     try:
         banner = capsys.readouterr().out
         assert station.hub.url in banner and station.hub.password in banner
