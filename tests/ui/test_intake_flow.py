@@ -107,3 +107,20 @@ def test_refusal_is_recorded_and_encounter_abandoned(qtbot, intake_window, stati
     assert row.granted is False
     actions = [e.action for e in station_store.audit.entries()]
     assert "patient_created" in actions and "consent_recorded" in actions
+
+
+def test_keyboard_only_enter_submits_and_escape_goes_back(qtbot, intake_window):
+    from PySide6.QtCore import Qt
+
+    window = intake_window
+    window.show()
+    qtbot.waitExposed(window)
+    window.screens["home"].start_button.click()
+    patient = window.screens["patient"]
+    fill(qtbot, patient, PATIENT)
+    qtbot.keyClick(patient.inputs["nir"], Qt.Key.Key_Return)  # Enter in a field = Continue
+    assert window.current_name == "consent"
+    consent = window.screens["consent"]
+    qtbot.keyClick(consent.giver_name, Qt.Key.Key_Escape)
+    assert window.current_name == "patient"
+    assert patient.inputs["birth_name"].text() == "DUPONT"
