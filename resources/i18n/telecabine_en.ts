@@ -31,6 +31,14 @@
       <source>Nom de la cabine</source>
       <translation>Cabin name</translation>
     </message>
+    <message>
+      <source>Personnel</source>
+      <translation>Staff</translation>
+    </message>
+    <message>
+      <source>Comptes du personnel</source>
+      <translation>Staff accounts</translation>
+    </message>
   </context>
   <context>
     <name>HomeScreen</name>
@@ -421,6 +429,93 @@
     <message>
       <source>Confirmer le code PIN</source>
       <translation>Confirm the PIN</translation>
+    </message>
+  </context>
+  <context>
+    <name>StaffAdminScreen</name>
+    <message>
+      <source>Pharmacien</source>
+      <translation>Pharmacist</translation>
+    </message>
+    <message>
+      <source>Infirmier</source>
+      <translation>Nurse</translation>
+    </message>
+    <message>
+      <source>Aide-soignant</source>
+      <translation>Care assistant</translation>
+    </message>
+    <message>
+      <source>Administrateur</source>
+      <translation>Administrator</translation>
+    </message>
+    <message>
+      <source>Compte créé.</source>
+      <translation>Account created.</translation>
+    </message>
+    <message>
+      <source>Choisissez un compte dans la liste.</source>
+      <translation>Choose an account in the list.</translation>
+    </message>
+    <message>
+      <source>Code provisoire enregistré.</source>
+      <translation>Temporary PIN saved.</translation>
+    </message>
+    <message>
+      <source>Comptes du personnel</source>
+      <translation>Staff accounts</translation>
+    </message>
+    <message>
+      <source>Identifiant</source>
+      <translation>Login</translation>
+    </message>
+    <message>
+      <source>Nom affiché</source>
+      <translation>Display name</translation>
+    </message>
+    <message>
+      <source>Rôle</source>
+      <translation>Role</translation>
+    </message>
+    <message>
+      <source>N° RPPS</source>
+      <translation>RPPS number</translation>
+    </message>
+    <message>
+      <source>N° Assurance Maladie</source>
+      <translation>Assurance Maladie number</translation>
+    </message>
+    <message>
+      <source>Code PIN provisoire</source>
+      <translation>Temporary PIN</translation>
+    </message>
+    <message>
+      <source>Comptes</source>
+      <translation>Accounts</translation>
+    </message>
+    <message>
+      <source>Nouveau code provisoire</source>
+      <translation>New temporary PIN</translation>
+    </message>
+    <message>
+      <source>Réinitialiser le code</source>
+      <translation>Reset the PIN</translation>
+    </message>
+    <message>
+      <source>Réinitialiser le code du compte choisi</source>
+      <translation>Reset the chosen account's PIN</translation>
+    </message>
+    <message>
+      <source>Créer le compte</source>
+      <translation>Create the account</translation>
+    </message>
+    <message>
+      <source>Fermer</source>
+      <translation>Close</translation>
+    </message>
+    <message>
+      <source>Fermer et revenir</source>
+      <translation>Close and go back</translation>
     </message>
   </context>
   <context>

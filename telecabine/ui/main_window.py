@@ -38,6 +38,7 @@ class MainWindow(QMainWindow):
     sig_lock_requested = Signal()
     sig_next_patient = Signal()
     sig_screen_changed = Signal(str)
+    sig_staff_admin_requested = Signal()
 
     def __init__(self, cabin_name: str, lang: str = "fr", parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -61,10 +62,13 @@ class MainWindow(QMainWindow):
         self.next_patient_button = touch_button(header, name="nextPatient")
         self.language_button = touch_button(header, name="language")
         self.lock_button = touch_button(header, name="lock")
+        self.staff_admin_button = touch_button(header, name="staffAdmin")
+        self.staff_admin_button.hide()  # shown to administrators only
         row.addWidget(self.cabin_label)
         row.addStretch(1)
         row.addWidget(self.staff_label)
-        for button in (self.next_patient_button, self.language_button, self.lock_button):
+        for button in (self.staff_admin_button, self.next_patient_button, self.language_button,
+                       self.lock_button):  # fmt: skip
             button.setMinimumWidth(120)
             row.addWidget(button)
         outer.addWidget(header)
@@ -78,6 +82,7 @@ class MainWindow(QMainWindow):
         self.language_button.clicked.connect(self.on_language_clicked)
         self.lock_button.clicked.connect(self.sig_lock_requested.emit)
         self.next_patient_button.clicked.connect(self.sig_next_patient.emit)
+        self.staff_admin_button.clicked.connect(self.sig_staff_admin_requested.emit)
         self.retranslate()
 
     # --- registration --------------------------------------------------------------------------
@@ -203,6 +208,8 @@ class MainWindow(QMainWindow):
         self.next_patient_button.setText(_tr("Patient suivant"))
         self.next_patient_button.setAccessibleName(_tr("Patient suivant : tout effacer"))
         self.cabin_label.setAccessibleName(_tr("Nom de la cabine"))
+        self.staff_admin_button.setText(_tr("Personnel"))
+        self.staff_admin_button.setAccessibleName(_tr("Comptes du personnel"))
 
     def _set_ctx_lang(self) -> None:
         ctx = self.context

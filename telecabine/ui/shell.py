@@ -25,6 +25,7 @@ from telecabine.ui.screens.home import HomeScreen
 from telecabine.ui.screens.lock import LockScreen
 from telecabine.ui.screens.patient import PatientScreen
 from telecabine.ui.screens.signin import SignInScreen
+from telecabine.ui.screens.staff_admin import StaffAdminScreen
 from telecabine.ui.screens.summary import SummaryScreen
 
 _INPUT_EVENTS = frozenset(
@@ -79,6 +80,7 @@ class StationShell:
         self.session: StaffSession | None = None
         self.signin: SignInScreen | None = None
         self.lock: LockScreen | None = None
+        self.staff_admin: StaffAdminScreen | None = None
         self._filter: _ActivityFilter | None = None
         self._timer: QTimer | None = None
         if staff is not None:
@@ -93,6 +95,10 @@ class StationShell:
         self.lock = LockScreen(self.session)
         self.window.add_page(self.signin)
         self.window.add_page(self.lock)
+        self.staff_admin = StaffAdminScreen(staff, lambda: self._account_id())
+        self.window.add_page(self.staff_admin)
+        self.staff_admin.sig_close.connect(self.window.show_flow)
+        self.window.sig_staff_admin_requested.connect(self.on_staff_admin)
         self.signin.sig_signed_in.connect(self.on_signed_in)
         self.lock.sig_unlocked.connect(self.window.show_flow)
         self.lock.sig_switch_user.connect(self.on_switch_user)
@@ -125,9 +131,20 @@ class StationShell:
             ctx.staff_id, ctx.staff_name = account.id, account.display_name
             ctx.staff_role, ctx.staff_rpps = account.role, account.rpps
             self.window.set_staff_name(account.display_name)
+        self.window.staff_admin_button.setVisible(account is not None and account.role == "admin")
         self.window.show_flow()
         if self.window.current_name is None:
             self.window.go_to("home")
+
+    def _account_id(self) -> int | None:
+        account = self.session.state.account if self.session is not None else None
+        return account.id if account is not None else None
+
+    def on_staff_admin(self) -> None:
+        """The staff accounts page (administrators only; the service checks it again)."""
+        if self.staff_admin is not None:
+            self.staff_admin.prepare()
+            self.window.show_page(self.staff_admin)
 
     def on_session_changed(self, state: SessionState) -> None:
         """Locked: save the draft and replace the flow by the lock page."""
@@ -143,6 +160,7 @@ class StationShell:
         self.session.sign_out()
         self._reset_context()
         self.window.set_staff_name("")
+        self.window.staff_admin_button.hide()
         self.signin.prepare()
         self.window.show_page(self.signin)
 

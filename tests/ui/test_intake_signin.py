@@ -101,3 +101,34 @@ def test_next_patient_clears_every_screen(qtbot, shell, station_store):
     assert shell.window.context.staff_name == "Anne Martin"  # the staff stays signed in
     encounter = station_store.encounters.get(encounter_id)
     assert encounter.state == "abandoned" and encounter.abandon_reason == "staff_cancelled"
+
+
+def test_admin_creates_an_account_and_resets_its_pin(qtbot, shell):
+    _first_run(qtbot, shell)
+    assert shell.window.staff_admin_button.isVisibleTo(shell.window)
+    shell.window.staff_admin_button.click()
+    page = shell.staff_admin
+    assert shell.window.pages.currentWidget() is page
+    page.login.setText("bruno")
+    page.name.setText("Bruno Petit")
+    page.role.setCurrentIndex(page.role.findData("nurse"))
+    page.rpps.setText("10003456789")
+    page.pin.setText("1234")  # too short: refused with the service's message
+    page.create_button.click()
+    assert page.accounts.count() == 1 and page.message.text()
+    page.pin.setText("385920")
+    page.create_button.click()
+    assert page.accounts.count() == 2, page.message.text()
+    row = next(i for i in range(2) if "bruno" in page.accounts.item(i).text())
+    page.accounts.setCurrentRow(row)
+    page.reset_pin.setText("720461")
+    page.reset_button.click()
+    assert "provisoire" in page.message.text()
+    page.close_button.click()
+    shell.window.lock_button.click()
+    shell.lock.switch_button.click()
+    shell.signin.login.setText("bruno")
+    shell.signin.pin.setText("720461")
+    shell.signin.submit.click()
+    assert shell.window.staff_label.text() == "Bruno Petit"
+    assert not shell.window.staff_admin_button.isVisibleTo(shell.window)  # not an admin
