@@ -128,6 +128,7 @@ def run(quick: bool = False) -> dict[str, Any]:
         ours = asyncio.run(_one_run(Path(tmp) / "ours", n, 12))
         naive = asyncio.run(_one_run(Path(tmp) / "naive", n_anchor, 1))
         ceiling = asyncio.run(_hub_only(Path(tmp) / "hub_only", n_anchor, 12))
+        station_side = asyncio.run(_one_run(Path(tmp) / "stub", n, 12, "stub"))
         with postgres_url() as pg:
             on_pg = asyncio.run(_one_run(Path(tmp) / "pg", n, 12, pg)) if pg else None
     scale = 10_000 / n
@@ -148,6 +149,7 @@ def run(quick: bool = False) -> dict[str, Any]:
             "hub_db": "SQLite (aiosqlite)",
             "hub_only_ceiling": ceiling,
             "hub_on_postgresql": on_pg,
+            "station_side_only": station_side,  # same worker against a do-nothing endpoint
             "note": "one POST per record: the hub's per-request cost (auth lookup, insert, "
             "read back, commit) bounds the rate; a batch endpoint would lift it",
         },

@@ -1,8 +1,9 @@
 """The hub in its own process for the sync benchmark (as on a real server, no shared GIL).
 
-``python bench/sync_hub_proc.py DATA_DIR [DATABASE_URL]`` prints one JSON line
+``python bench/sync_hub_proc.py DATA_DIR [DATABASE_URL|stub]`` prints one JSON line
 ``{"port", "token"}``, then answers each ``count`` line on stdin with
-``{"rows", "distinct"}`` and stops at end of input.
+``{"rows", "distinct"}`` and stops at end of input. ``stub`` is not the hub: an endpoint that
+only counts keys and answers 201, to measure the station side alone.
 """
 
 from __future__ import annotations
@@ -10,16 +11,48 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+from collections import Counter
 from pathlib import Path
+
+from aiohttp import web
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "integration" / "sync"))
 
 from sync_testlib import STATION, TestHub
 
 
+class _Stub:
+    """An ingest endpoint with no work behind it (the station side's own ceiling)."""
+
+    def __init__(self) -> None:
+        self.keys: Counter = Counter()
+        self.port = 0
+        self._runner: web.AppRunner | None = None
+
+    async def _ingest(self, request: web.Request) -> web.Response:
+        await request.read()
+        self.keys[request.headers["Idempotency-Key"]] += 1
+        return web.json_response({"record": {}}, status=201)
+
+    async def start(self) -> None:
+        app = web.Application()
+        app.router.add_post("/api/v1/billing-records", self._ingest)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+
+    async def register(self, _station: str) -> str:
+        return "stub-token"
+
+    async def stop(self) -> None:
+        await self._runner.cleanup()
+
+
 async def main(data_dir: Path, database_url: str | None) -> None:
     """Serve until stdin closes."""
-    hub = TestHub(data_dir, database_url)
+    hub = _Stub() if database_url == "stub" else TestHub(data_dir, database_url)
     await hub.start()
     token = await hub.register(STATION)
     print(json.dumps({"port": hub.port, "token": token}), flush=True)
@@ -28,7 +61,7 @@ async def main(data_dir: Path, database_url: str | None) -> None:
     await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
     while line := await reader.readline():
         if line.strip() == b"count":
-            keys = await hub.keys()
+            keys = hub.keys if isinstance(hub, _Stub) else await hub.keys()
             print(json.dumps({"rows": sum(keys.values()), "distinct": len(keys)}), flush=True)
     await hub.stop()
 
