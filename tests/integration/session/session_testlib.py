@@ -124,8 +124,18 @@ class AiortcDoctor:
                 h, w = img.shape[:2]
                 self.last_center = tuple(int(x) for x in img[h * 3 // 4, w // 2])
 
+    def channel_open(self) -> bool:
+        """True once the station's data channel has reached this doctor and is open."""
+        return self.channel is not None and self.channel.readyState == "open"
+
+    async def wait_channel(self, timeout: float = 10.0) -> None:
+        """Wait (bounded) for the data channel: it opens after DTLS+SCTP, often after video."""
+        await wait_for(self.channel_open, timeout, "data channel open at the doctor")
+
     def send(self, message: Any) -> None:
-        """Send a data-channel message to the station."""
+        """Send a data-channel message to the station (call :meth:`wait_channel` first)."""
+        if not self.channel_open():
+            raise AssertionError("data channel not open yet: await doctor.wait_channel() first")
         self.channel.send(dc.encode(message))
 
     def of_type(self, type_: str) -> list[Any]:

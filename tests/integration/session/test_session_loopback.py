@@ -56,6 +56,8 @@ async def test_doctor_switches_camera_on_the_same_track(call):
     session, doctor, _ = call
     await _join(session)
     await wait_for(lambda: near(doctor.last_center, ROLE_COLORS["room"]), 10, "room picture")
+    # Video can arrive before the data channel is open (SCTP starts after DTLS): wait for it.
+    await doctor.wait_channel()
     offers = doctor.offers
     doctor.send(dc.SwitchCamera(role="otoscope"))
     await wait_for(lambda: near(doctor.last_center, ROLE_COLORS["otoscope"]), 5, "otoscope")
@@ -74,8 +76,7 @@ async def test_document_is_verified_and_acknowledged(call):
 
     session.observers.on_document.append(store)
     await _join(session)
-    await wait_for(lambda: doctor.channel is not None and doctor.channel.readyState == "open",
-                   10, "data channel")  # fmt: skip
+    await doctor.wait_channel()
     begin, chunks, end = split_document("rx-1", "prescription", "ordonnance.pdf", PDF)
     for m in (begin, *chunks, end):
         doctor.send(m)
@@ -96,8 +97,7 @@ async def test_vitals_reach_the_doctor_and_requests_reach_the_service(call):
     requests = []
     session.observers.on_doctor_message.append(requests.append)
     await _join(session)
-    await wait_for(lambda: doctor.channel is not None and doctor.channel.readyState == "open",
-                   10, "data channel")  # fmt: skip
+    await doctor.wait_channel()
     vital = dc.Vital(code="8310-5", label_fr="Température", label_en="Temperature", value=38.2,
                      unit="Cel", method="device:sim-thermo", measured_at=datetime.now(UTC),
                      flag="high")  # fmt: skip
@@ -114,8 +114,7 @@ async def test_vitals_reach_the_doctor_and_requests_reach_the_service(call):
 async def test_device_loss_switches_to_remaining_camera_and_is_recorded(call):
     session, doctor, cams = call
     await _join(session)
-    doctor_ready = lambda: doctor.channel is not None and doctor.channel.readyState == "open"  # noqa: E731
-    await wait_for(doctor_ready, 10, "data channel")
+    await doctor.wait_channel()
     session.switch_camera("otoscope")
     await wait_for(lambda: near(doctor.last_center, ROLE_COLORS["otoscope"]), 5, "otoscope")
     await cams["otoscope"].stop()
