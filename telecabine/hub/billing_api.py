@@ -25,8 +25,8 @@ from telecabine.hub.state import HUB
 from telecabine.protocol.billing import CSV_COLUMNS, BillingRecord, flatten
 
 
-def _field_errors(exc: ValidationError) -> list[dict]:
-    # No input values echoed back: they may hold patient data.
+def field_errors(exc: ValidationError) -> list[dict]:
+    """Pydantic errors as ``[{loc, type, msg}]``, no input values echoed (may be patient data)."""
     return [
         {"loc": [str(p) for p in e["loc"]], "type": e["type"], "msg": e["msg"]}
         for e in exc.errors(include_input=False, include_url=False)
@@ -63,7 +63,7 @@ async def ingest(request: web.Request) -> web.Response:
     try:
         record = BillingRecord.model_validate(raw)
     except ValidationError as exc:
-        return _unprocessable(_field_errors(exc))
+        return _unprocessable(field_errors(exc))
     if record.record_uuid != key_uuid:
         return _unprocessable(
             [{"loc": ["body", "record_uuid"], "type": "mismatch", "msg": "must equal the key"}]

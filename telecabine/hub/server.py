@@ -13,7 +13,15 @@ from datetime import UTC, datetime
 
 from aiohttp import WSCloseCode, web
 
-from telecabine.hub import accounts, billing_api, documents, pages, signaling_ws, waiting_room
+from telecabine.hub import (
+    accounts,
+    billing_api,
+    billing_batch,
+    documents,
+    pages,
+    signaling_ws,
+    waiting_room,
+)
 from telecabine.hub.config import HubSettings
 from telecabine.hub.db import create_engine, migrate
 from telecabine.hub.security import (
@@ -25,6 +33,7 @@ from telecabine.hub.security import (
     style_hash,
 )
 from telecabine.hub.state import HUB, HubState
+from telecabine.protocol.billing import BATCH_PATH
 
 create_doctor = accounts.create_doctor
 register_station = accounts.register_station
@@ -106,6 +115,7 @@ def create_app(settings: HubSettings | None = None) -> web.Application:
     r.add_get("/static/{name}", pages.static_file)
     r.add_get("/api/v1/ice-servers", signaling_ws.ice_servers_route)
     r.add_post("/api/v1/billing-records", billing_api.ingest)
+    r.add_post(BATCH_PATH, billing_batch.ingest_batch)
     r.add_get("/api/v1/billing-records", billing_api.list_records)
     r.add_get("/api/v1/billing-records.csv", billing_api.export_csv)
     r.add_post("/api/v1/documents/render", documents.render)

@@ -1,5 +1,9 @@
 """Billing record sent by a station to the hub (``POST /api/v1/billing-records``).
 
+Also the batch envelope of ``POST /api/v1/billing-records/batch`` (version 1): up to
+:data:`MAX_BATCH_RECORDS` records, each with its own idempotency key, stored in one hub
+transaction and answered record by record (see :class:`BatchRequest`, :class:`BatchItemResult`).
+
 The station's job is a correct, complete, synced record of the acts of one teleconsultation
 (not the FSE itself, which goes through SESAM-Vitale software). Amounts are decimal strings with
 two decimals ("25.00"), never floats. The record's ``record_uuid`` is also the request's
@@ -148,6 +152,72 @@ class BillingRecord(_Strict):
         import json
 
         return json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+
+
+BATCH_PATH = "/api/v1/billing-records/batch"
+BATCH_VERSION = 1
+MAX_BATCH_RECORDS = 500
+"""Largest batch the hub accepts (more -> 413 ``batch_too_large``: split and send again)."""
+MAX_BATCH_BYTES = 2 * 1024 * 1024
+"""Largest batch body in bytes (a record is ~1 KiB, at most ~3 KiB with the longest names)."""
+
+BatchOutcome = Literal["created", "replayed", "conflict", "invalid", "forbidden"]
+BATCH_HTTP_STATUS: dict[str, int] = {
+    "created": 201,
+    "replayed": 200,
+    "conflict": 409,
+    "invalid": 422,
+    "forbidden": 403,
+}
+"""The single-record endpoint's status for each per-record outcome (clients reuse its rules)."""
+
+
+class BatchItem(BaseModel):
+    """One entry of a batch: the record's idempotency key and its body (validated one by one)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    idempotency_key: Annotated[str, Field(min_length=1, max_length=64)]
+    record: dict[str, Any]
+
+
+class BatchRequest(BaseModel):
+    """Body of ``POST /api/v1/billing-records/batch``: ``{"v": 1, "records": [BatchItem...]}``.
+
+    Only the envelope is checked here; each record is validated on its own so that one bad
+    record is answered ``invalid`` without blocking the others.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    v: Literal[1]
+    records: Annotated[list[BatchItem], Field(min_length=1, max_length=MAX_BATCH_RECORDS)]
+
+
+class BatchItemResult(BaseModel):
+    """Answer for one record of a batch, in request order (``index``).
+
+    ``status`` is what the single-record endpoint would have answered (201/200/409/422/403);
+    ``error`` has the same ``{code, message, fields?}`` shape as its error bodies.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    index: int
+    idempotency_key: str
+    outcome: BatchOutcome
+    status: int
+    received_at: AwareDatetime | None = None
+    error: dict[str, Any] | None = None
+
+
+class BatchResponse(BaseModel):
+    """Body of a 200 answer to a batch: one result per record, same order as the request."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    v: Literal[1] = 1
+    results: list[BatchItemResult]
 
 
 CSV_COLUMNS: tuple[str, ...] = (
