@@ -61,13 +61,21 @@ def run_station(settings: Settings, *, demo: bool) -> int:
     """Start the station UI and block until it exits; returns the process exit code."""
     from concurrent.futures import ThreadPoolExecutor
 
+    from telecabine.logs import setup_logging, teardown_logging
+
     settings.ensure_dirs()
-    opening = None
-    if not demo:  # open the DB (key derivation) and staff hasher while Qt starts: ~0.3 s saved
-        with ThreadPoolExecutor(1, thread_name_prefix="store-open") as pool:
-            opening = pool.submit(_open_store_and_staff, settings)
-            return _run_loop(settings, demo, opening)
-    return _run_loop(settings, demo, None)
+    # JSON lines to data_dir/logs (rotating) and stderr, through the patient-data filter.
+    setup_logging(settings)
+    log.info("station starting", extra={"mode": "demo" if demo else "run"})
+    try:
+        if not demo:  # open the DB and staff hasher while Qt starts: ~0.3 s saved
+            with ThreadPoolExecutor(1, thread_name_prefix="store-open") as pool:
+                opening = pool.submit(_open_store_and_staff, settings)
+                return _run_loop(settings, demo, opening)
+        return _run_loop(settings, demo, None)
+    finally:
+        log.info("station stopped")
+        teardown_logging()
 
 
 def _open_store_and_staff(settings: Settings):
@@ -149,6 +157,9 @@ async def _main(app, settings: Settings, demo: bool, tasks: BackgroundTasks, ope
     if demo:
         _demo_sign_in(shell, staff)
     window = shell.window
+    if store.key_warning is not None:  # insecure file keyring: say so on every page
+        window.show_key_warning(True)
+        log.warning("database key kept in an insecure file keyring (tests and demos only)")
     if settings.kiosk:
         window.showFullScreen()
     else:
@@ -159,6 +170,7 @@ async def _main(app, settings: Settings, demo: bool, tasks: BackgroundTasks, ope
     print(READY_MARKER, flush=True)  # bench/startup.py and the tests wait for this line
     closed = _closed_future(app)
     _quit_after_env(closed)
+    tasks.spawn(_retention(store, settings))  # first purge in a thread, after first paint
     try:
         if demo:
             await _add_demo_screens(shell, station, settings, tasks)
@@ -166,6 +178,8 @@ async def _main(app, settings: Settings, demo: bool, tasks: BackgroundTasks, ope
             _add_device_screens(shell, settings, store, closers)
         return await closed
     finally:
+        for screen in shell.window.screens.values():  # closing: a call ending must not navigate
+            screen.blockSignals(True)
         shell.window.clear_all()  # screens cancel their own work while widgets still exist
         shell.close()
         await tasks.cancel_all()
@@ -176,6 +190,13 @@ async def _main(app, settings: Settings, demo: bool, tasks: BackgroundTasks, ope
             result = close()
             if inspect.isawaitable(result):
                 await result
+
+
+async def _retention(store, settings: Settings) -> None:
+    """Retention purge at start, then daily (``services/retention.py``), audited by the store."""
+    from telecabine.services.retention import RetentionScheduler
+
+    await RetentionScheduler(store, settings.retention_days).run_forever()
 
 
 async def _next_turn() -> None:

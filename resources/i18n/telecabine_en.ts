@@ -39,6 +39,14 @@
       <source>Comptes du personnel</source>
       <translation>Staff accounts</translation>
     </message>
+    <message>
+      <source>Attention : la clé de chiffrement de la base est gardée dans un fichier non protégé (aucun trousseau sécurisé). Réservé aux tests et aux démonstrations : n'utilisez pas cette station avec de vrais patients.</source>
+      <translation>Warning: the database encryption key is kept in an unprotected file (no secure keyring). For tests and demonstrations only: do not use this station with real patients.</translation>
+    </message>
+    <message>
+      <source>Avertissement de sécurité</source>
+      <translation>Security warning</translation>
+    </message>
   </context>
   <context>
     <name>HomeScreen</name>

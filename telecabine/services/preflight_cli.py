@@ -51,6 +51,28 @@ def list_devices(as_json: bool) -> int:
     return 0
 
 
+def key_storage_result(settings: Settings) -> CheckResult:
+    """Where the database key lives (issue 9 item 1): secure keyring, insecure file, or none.
+
+    No OS keyring and no fallback allowed means the station cannot open its database: a
+    required failure. The plaintext-file fallback works but is a warning on every run.
+    """
+    from telecabine.store.errors import KeyringUnavailableError
+    from telecabine.store.keys import choose_key_store
+
+    try:
+        warning = choose_key_store(settings.data_dir, settings.insecure_file_keyring).warning
+    except KeyringUnavailableError as exc:
+        return CheckResult("key_storage", CheckStatus.FAILED, True, exc.message_fr, exc.message_en)
+    if warning is not None:
+        return CheckResult("key_storage", CheckStatus.WARNING, True, warning[0], warning[1])
+    return CheckResult(
+        "key_storage", CheckStatus.OK, True,
+        "Clé de la base dans le trousseau sécurisé du système.",
+        "Database key in the system's secure keyring.",
+    )  # fmt: skip
+
+
 def run_check(settings: Settings, as_json: bool, list_only: bool = False) -> int:
     """Run every check; print JSON or one line per item; exit code 1 if a required item failed."""
     if list_only:
@@ -75,6 +97,9 @@ def run_check(settings: Settings, as_json: bool, list_only: bool = False) -> int
         report = asyncio.run(preflight.run(show))
     finally:
         registry.stop_all()
+    key_item = key_storage_result(settings)
+    report.results.append(key_item)
+    show(key_item)
     if as_json:
         print(json.dumps(report.to_json(), indent=2, ensure_ascii=False))
     else:

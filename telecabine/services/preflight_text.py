@@ -110,6 +110,7 @@ _LABELS = {
     "hub": ("Serveur", "Server"),
     "disk": ("Espace disque", "Disk space"),
     "clock": ("Horloge", "Clock"),
+    "key_storage": ("Clé de la base", "Database key"),
 }
 
 

@@ -48,8 +48,18 @@ class MainWindow(QMainWindow):
         self._current: str | None = None
         self._language_hook: Callable[[str], None] | None = None
 
-        self.pages = QStackedWidget(self)  # flow page, then sign-in / lock pages
-        self.setCentralWidget(self.pages)
+        # The key-storage banner sits above every page (flow, sign-in, lock): it must stay seen.
+        central = QWidget(self)
+        column = QVBoxLayout(central)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(0)
+        self.key_warning_banner = QLabel("", objectName="keyWarning")
+        self.key_warning_banner.setWordWrap(True)
+        self.key_warning_banner.hide()
+        column.addWidget(self.key_warning_banner)
+        self.pages = QStackedWidget(central)  # flow page, then sign-in / lock pages
+        column.addWidget(self.pages, 1)
+        self.setCentralWidget(central)
         self.flow_page = QWidget()
         outer = QVBoxLayout(self.flow_page)
         outer.setContentsMargins(0, 0, 0, 0)
@@ -171,6 +181,10 @@ class MainWindow(QMainWindow):
         """Replace the flow by ``page`` (sign-in or lock): nothing of the flow stays drawn."""
         self.pages.setCurrentWidget(page)
 
+    def show_key_warning(self, visible: bool) -> None:
+        """Show (or hide) the banner saying the database key is not in a secure keyring."""
+        self.key_warning_banner.setVisible(visible)
+
     def set_staff_name(self, text: str) -> None:
         """Who is signed in, shown in the header."""
         self.staff_label.setText(text)
@@ -210,6 +224,14 @@ class MainWindow(QMainWindow):
         self.cabin_label.setAccessibleName(_tr("Nom de la cabine"))
         self.staff_admin_button.setText(_tr("Personnel"))
         self.staff_admin_button.setAccessibleName(_tr("Comptes du personnel"))
+        self.key_warning_banner.setText(
+            _tr(
+                "Attention : la clé de chiffrement de la base est gardée dans un fichier non "
+                "protégé (aucun trousseau sécurisé). Réservé aux tests et aux démonstrations : "
+                "n'utilisez pas cette station avec de vrais patients."
+            )
+        )
+        self.key_warning_banner.setAccessibleName(_tr("Avertissement de sécurité"))
 
     def _set_ctx_lang(self) -> None:
         ctx = self.context
