@@ -21,13 +21,65 @@ DataSource = Path | str | Mapping[str, Any] | None
 class DataFileError(DomainError):
     """A rules/tariff data file that cannot be used; the message names the file and the problem."""
 
-    def __init__(self, where: str, problem: str):
+    def __init__(
+        self,
+        where: str,
+        problem: str,
+        *,
+        path: tuple[str, ...] = (),
+        line: int | None = None,
+        missing: bool = False,
+    ):
+        at = "".join(
+            [f", {'.'.join(path)}" if path else "", f", ligne/line {line}" if line else ""]
+        )
         super().__init__(
             "data.invalid",
-            f"Fichier de règles invalide ({where}) : {problem}",
-            f"Invalid rules file ({where}): {problem}",
+            f"Fichier de règles invalide ({where}{at}) : {problem}",
+            f"Invalid rules file ({where}{at}): {problem}",
+            field=".".join(path) or None,
         )
         self.where = where
+        self.problem = problem
+        self.path = path
+        self.line = line
+        self.missing = missing  # the last part of ``path`` is a field that is absent
+
+    def at_line(self, line: int | None) -> DataFileError:
+        """The same error, naming the line of the file where the faulty field is."""
+        return DataFileError(
+            self.where, self.problem, path=self.path, line=line, missing=self.missing
+        )
+
+    def __reduce__(self):  # keyword-only path/line: keep pickling/copy working
+        args = (self.where, self.problem, self.path, self.line, self.missing)
+        return (_rebuild_data_error, args)
+
+
+def _rebuild_data_error(where, problem, path, line, missing) -> DataFileError:
+    return DataFileError(where, problem, path=path, line=line, missing=missing)
+
+
+def line_of(text: str, path: tuple[str, ...]) -> int | None:
+    """The 1-based line of the deepest key of ``path`` found in order in JSON ``text``.
+
+    Keys are searched one after the other from where the previous one was found, so
+    ``("acts", "TE2", "periods", "1", "amount")`` lands on the ``amount`` of TE2's second
+    period (a list index skips that many occurrences of the key that follows it).
+    """
+    pos, found, skip = 0, None, 0
+    for key in path:
+        if key.isdigit():
+            skip = int(key)
+            continue
+        at = text.find(json.dumps(key), pos)
+        for _ in range(skip):
+            at = text.find(json.dumps(key), at + 1) if at >= 0 else at
+        skip = 0
+        if at < 0:
+            break
+        pos = found = at
+    return None if found is None else text.count("\n", 0, found) + 1
 
 
 def load_json(package: str, name: str, source: DataSource = None) -> tuple[str, Mapping[str, Any]]:
@@ -55,9 +107,9 @@ def load_json(package: str, name: str, source: DataSource = None) -> tuple[str, 
     return where, data
 
 
-def parse_date(where: str, value: Any) -> date:
+def parse_date(where: str, value: Any, *, path: tuple[str, ...] = ()) -> date:
     """An ISO date from a data file, or :class:`DataFileError` naming the bad value."""
     try:
         return date.fromisoformat(value)
     except (TypeError, ValueError) as exc:
-        raise DataFileError(where, f"date invalide / invalid date {value!r}") from exc
+        raise DataFileError(where, f"date invalide / invalid date {value!r}", path=path) from exc

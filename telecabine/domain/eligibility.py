@@ -131,15 +131,18 @@ def _holds(cond: Mapping[str, Any], situation: PatientSituation, on: date) -> bo
     return value >= cond["gte"]
 
 
-def _check_condition(where: str, cond: Any) -> None:
+def _check_condition(where: str, path: tuple[str, ...], cond: Any) -> None:
     if not isinstance(cond, Mapping):
-        raise DataFileError(where, f"condition invalide / invalid condition {cond!r}")
+        raise DataFileError(where, f"condition invalide / invalid condition {cond!r}", path=path)
     for key in ("any", "all"):
         if key in cond:
             if not isinstance(cond[key], list) or not cond[key]:
-                raise DataFileError(where, f"« {key} » doit être une liste non vide")
-            for sub in cond[key]:
-                _check_condition(where, sub)
+                raise DataFileError(
+                    where, f"« {key} » doit être une liste non vide / must be a non-empty list",
+                    path=(*path, key),
+                )  # fmt: skip
+            for i, sub in enumerate(cond[key]):
+                _check_condition(where, (*path, key, str(i)), sub)
             return
     ops = {"is", "in", "lt", "gte"} & set(cond)
     valid = cond.get("field") in _FIELDS and len(ops) == 1
@@ -152,47 +155,76 @@ def _check_condition(where: str, cond: Any) -> None:
             "gte": isinstance(arg, int | float) and not isinstance(arg, bool),
         }[next(iter(ops))]
     if not valid:
-        raise DataFileError(where, f"condition invalide / invalid condition {dict(cond)!r}")
+        raise DataFileError(
+            where, f"condition invalide / invalid condition {dict(cond)!r}", path=path
+        )
 
 
-def _rule(where: str, raw: Mapping[str, Any], requirement: bool) -> Rule:
-    try:
-        _check_condition(f"{where} {raw.get('code')}", raw["when"])
-        keys = ["code", "label_fr", "label_en"] + (["missing_fr", "missing_en"] * requirement)
-        texts = {k: str(raw[k]) for k in keys}
-    except KeyError as exc:
-        raise DataFileError(where, f"champ manquant / missing field {exc}") from exc
+def _rule(where: str, path: tuple[str, ...], raw: Mapping[str, Any], requirement: bool) -> Rule:
+    if not isinstance(raw, Mapping):
+        raise DataFileError(where, "règle invalide / invalid rule", path=path)
+    keys = ["code", "when", "label_fr", "label_en"] + (["missing_fr", "missing_en"] * requirement)
+    for k in keys:
+        if k not in raw:
+            raise DataFileError(
+                where, f"champ manquant / missing field '{k}'", path=(*path, k), missing=True
+            )
+    _check_condition(where, (*path, "when"), raw["when"])
+    texts = {k: str(raw[k]) for k in keys if k != "when"}
     return Rule(when=raw["when"], **texts)
 
 
 def parse_parcours_rules(data: Mapping[str, Any], where: str = "<mapping>") -> ParcoursRules:
-    """Validate a parsed rules document and build :class:`ParcoursRules`."""
+    """Validate a parsed rules document and build :class:`ParcoursRules`.
+
+    Errors are :class:`DataFileError` naming the file and the faulty field's path
+    (e.g. ``periods.1.exceptions.0.when``).
+    """
+    path: tuple[str, ...] = ("not_reimbursable_before",)
     try:
         before = data["not_reimbursable_before"]
+        before_texts = [str(before[k]) for k in ("code", "explanation_fr", "explanation_en")]
         periods = []
-        for raw in data["periods"]:
+        path = ("periods",)
+        for i, raw in enumerate(data["periods"]):
+            path = ("periods", str(i))
             pid = str(raw["id"])
+            rules = {}
+            for kind in ("exceptions", "requirements"):
+                path = ("periods", str(i), kind)
+                rules[kind] = tuple(
+                    _rule(where, (*path, str(j)), r, kind == "requirements")
+                    for j, r in enumerate(raw[kind])
+                )
+            path = ("periods", str(i))
             periods.append(
                 RulePeriod(
                     period_id=pid,
-                    valid_from=parse_date(where, raw["from"]),
+                    valid_from=parse_date(where, raw["from"], path=(*path, "from")),
                     source=str(raw.get("source", "")),
                     to_confirm=bool(raw.get("to_confirm", False)),
-                    exceptions=tuple(_rule(where, r, False) for r in raw["exceptions"]),
-                    requirements=tuple(_rule(where, r, True) for r in raw["requirements"]),
+                    exceptions=rules["exceptions"],
+                    requirements=rules["requirements"],
                 )
             )
-        rules = ParcoursRules(
+        result = ParcoursRules(
             periods=tuple(sorted(periods, key=lambda p: p.valid_from)),
-            before_code=str(before["code"]),
-            before_fr=str(before["explanation_fr"]),
-            before_en=str(before["explanation_en"]),
+            before_code=before_texts[0],
+            before_fr=before_texts[1],
+            before_en=before_texts[2],
         )
-    except (KeyError, TypeError) as exc:
-        raise DataFileError(where, f"champ manquant / missing field {exc}") from exc
-    if not rules.periods:
-        raise DataFileError(where, "aucune période / no period")
-    return rules
+    except (KeyError, TypeError, AttributeError) as exc:
+        key = str(exc.args[0]) if isinstance(exc, KeyError) and exc.args else None
+        missing = path if key is None or path[-1:] == (key,) else (*path, key)
+        raise DataFileError(
+            where,
+            f"champ manquant ou mal formé / missing or malformed field {exc}",
+            path=missing,
+            missing=key is not None and path[-1:] != (key,),
+        ) from exc
+    if not result.periods:
+        raise DataFileError(where, "aucune période / no period", path=("periods",))
+    return result
 
 
 def load_parcours_rules(source: DataSource = None) -> ParcoursRules:

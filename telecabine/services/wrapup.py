@@ -20,11 +20,17 @@ from pydantic import ValidationError
 
 from telecabine.domain.billing import (
     AccompanyingRole,
+    TariffTable,
     accompanying_act,
     compute_coverage,
 )
+from telecabine.domain.encounter import EncounterState, transition
 from telecabine.domain.errors import DomainError
+from telecabine.domain.ins import age_on
 from telecabine.protocol.billing import BillingRecord
+from telecabine.services.billing_ledger import pharmacist_year_to_date
+from telecabine.services.billing_rules import StationRules
+from telecabine.services.wrapup_hints import eligibility_hints
 from telecabine.services.wrapup_record import ConsultationRecord, build_record
 
 OUTCOMES = ("prescription", "advice", "referral", "emergency", "other")
@@ -101,6 +107,9 @@ class WrapUpContext:
     documents: tuple[DocumentLine, ...]
     act_date: date
     in_parcours_hint: bool | None
+    exoneration_hint: str | None = None  # "ald" / "maternity" / "ehpad" from the intake answers
+    eligibility_fr: str = ""  # the parcours decision in one sentence (intake answers, act date)
+    eligibility_en: str = ""
 
 
 @dataclass(frozen=True)
@@ -125,10 +134,6 @@ def act_from_summary(summary: dict[str, Any] | None) -> DoctorAct | None:
         note=summary.get("note"),
         from_summary=True,
     )
-
-
-def _age_on(born: date, on: date) -> int:
-    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
 
 
 def _error(code: str, fr: str, en: str, fld: str) -> WrapUpError:
@@ -165,13 +170,17 @@ class WrapUpService:
         station_id: str,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         on_closed: Callable[[Closed], None] | None = None,
-        tariffs: Any = None,
+        tariffs: TariffTable | None = None,
+        rules: StationRules | None = None,
     ) -> None:
         self._store = store
         self._station_id = station_id
         self._clock = clock
         self._on_closed = on_closed  # e.g. SyncWorker.wake
-        self._tariffs = tariffs
+        # Operator copies (settings tariffs_path / parcours_rules_path) when given, validated at
+        # start by services.billing_rules; None = packaged data.
+        self._tariffs = tariffs or (rules.tariffs if rules else None)
+        self._parcours = rules.parcours if rules else None
 
     def load(self, encounter_id: str) -> WrapUpContext:
         """Summary from the call, documents received, act date (the encounter's day)."""
@@ -182,13 +191,20 @@ class WrapUpService:
             for d in self._store.encounters.documents(encounter_id)
             if d.kind != "record"
         )
-        hint = draft.get("in_parcours")
+        on = enc.created_at.astimezone(UTC).date()
+        patient = self._store.patients.get(enc.patient_id) if enc.patient_id else None
+        hints = eligibility_hints(
+            draft, patient.birth_date if patient else None, on, self._parcours
+        )
         return WrapUpContext(
             encounter_id=encounter_id,
             summary_act=act_from_summary(draft.get("doctor_summary")),
             documents=docs,
-            act_date=enc.created_at.astimezone(UTC).date(),
-            in_parcours_hint=hint if isinstance(hint, bool) else None,
+            act_date=on,
+            in_parcours_hint=hints.in_parcours,
+            exoneration_hint=hints.exoneration,
+            eligibility_fr=hints.explanation_fr,
+            eligibility_en=hints.explanation_en,
         )
 
     def billing_payload(self, encounter_id: str, form: WrapUpForm, record_uuid: str) -> dict:
@@ -201,14 +217,21 @@ class WrapUpService:
         patient = self._store.patients.get(enc.patient_id)
         on = enc.created_at.astimezone(UTC).date()
         try:
+            role = AccompanyingRole(form.accompanying_role)
+            # The 750 EUR/year TLM cap: what this cabin already billed this calendar year.
+            ytd = (
+                pharmacist_year_to_date(self._store, self._station_id, on.year)
+                if role is AccompanyingRole.PHARMACIST
+                else None
+            )
             acc = accompanying_act(
-                AccompanyingRole(form.accompanying_role), on,
-                nurse_setting=form.nurse_setting, table=self._tariffs,
+                role, on, nurse_setting=form.nurse_setting, table=self._tariffs,
+                **({"pharmacist_year_to_date": ytd} if ytd is not None else {}),
             )  # fmt: skip
             coverage = compute_coverage(
                 doctor.act_code, on, eligibility=form.in_parcours, exoneration=form.exoneration,
                 specialty=doctor.specialty or None, has_complementary=form.has_complementary,
-                patient_age=_age_on(patient.birth_date, on), table=self._tariffs,
+                patient_age=age_on(patient.birth_date, on), table=self._tariffs,
             )  # fmt: skip
         except WrapUpError:
             raise
@@ -264,9 +287,10 @@ class WrapUpService:
         record_uuid = str(uuid.uuid4())
         payload = self.billing_payload(encounter_id, form, record_uuid)
         enc = self._store.encounters.get(encounter_id)
-        if enc.state != "wrap_up":
-            raise _error("state", "Cette consultation n'est pas en fin de consultation.",
-                         "This encounter is not being wrapped up.", "state")  # fmt: skip
+        try:  # the domain state machine decides (only wrap_up -> closed is legal)
+            transition(EncounterState(enc.state), EncounterState.CLOSED)
+        except DomainError as exc:
+            raise WrapUpError(exc.code, exc.message_fr, exc.message_en, field="state") from None
         now = self._clock()
         for doc_id in form.printed_document_ids:
             self._store.encounters.mark_printed(doc_id, now)
@@ -284,7 +308,7 @@ class WrapUpService:
 
     def record(self, encounter_id: str) -> ConsultationRecord:
         """The consultation record's content (CSP R6316) for the PDF renderer."""
-        return build_record(self._store, encounter_id)
+        return build_record(self._store, encounter_id, self._tariffs)
 
     def attach_record_pdf(self, encounter_id: str, pdf: bytes) -> str:
         """Keep the rendered consultation record PDF with the encounter; returns its id."""
@@ -305,6 +329,8 @@ def _wrap_up_json(form: WrapUpForm) -> dict[str, Any]:
         },
         "accompanying": {"role": form.accompanying_role, "staff_name": form.staff_name,
                          "rpps": form.staff_rpps, "nurse_setting": form.nurse_setting},
+        "coverage": {"in_parcours": form.in_parcours, "exoneration": form.exoneration,
+                     "has_complementary": form.has_complementary},
         "printed_document_ids": list(form.printed_document_ids),
         "disinfection": None if d is None else {
             "items": list(d.items), "at": d.at.isoformat(), "by": d.by,

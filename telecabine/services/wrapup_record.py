@@ -62,8 +62,11 @@ def outcome_words(outcome: str | None) -> tuple[str, str]:
     return _OUTCOME.get(outcome or "", (outcome or "—", outcome or "—"))
 
 
-def build_record(store: Any, encounter_id: str) -> ConsultationRecord:
-    """Gather the record of one encounter from the store (repository calls only)."""
+def build_record(store: Any, encounter_id: str, table: Any = None) -> ConsultationRecord:
+    """Gather the record of one encounter from the store (repository calls only).
+
+    ``table`` is the station's tariff table (operator copy) for the act labels.
+    """
     repo = store.encounters
     enc = repo.get(encounter_id)
     patient = store.patients.get(enc.patient_id) if enc.patient_id is not None else None
@@ -76,7 +79,7 @@ def build_record(store: Any, encounter_id: str) -> ConsultationRecord:
                   "outcome": s.get("outcome"), "note": s.get("note")}  # fmt: skip
     label = None
     if doctor and doctor.get("act_code"):
-        info = act_info(doctor["act_code"])
+        info = act_info(doctor["act_code"], table)
         label = (info.label_fr, info.label_en) if info else (doctor["act_code"],) * 2
     consents = tuple(
         RecordLine(

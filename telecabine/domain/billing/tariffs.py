@@ -94,78 +94,127 @@ def in_force(periods: tuple[Dated, ...], on: date) -> Dated | None:
     return next((p for p in periods if p.covers(on)), None)
 
 
-def to_amount(where: str, raw: Any, *, rate: bool = False) -> Decimal:
+def to_amount(where: str, raw: Any, *, rate: bool = False, path: tuple[str, ...] = ()) -> Decimal:
     """A non-negative Decimal from a data-file string (two decimals for money)."""
     try:
         value = Decimal(str(raw))
     except InvalidOperation as exc:
-        raise DataFileError(where, f"montant invalide / invalid amount {raw!r}") from exc
+        raise DataFileError(where, f"montant invalide / invalid amount {raw!r}", path=path) from exc
     bad = not value.is_finite() or value < 0 or (rate and value > 1)
     if bad or (not rate and value != value.quantize(CENT)):
-        raise DataFileError(where, f"montant invalide / invalid amount {raw!r}")
+        raise DataFileError(where, f"montant invalide / invalid amount {raw!r}", path=path)
     return value
 
 
-def _periods(where: str, raw: Any, key: str = "amount", *, rate: bool = False) -> tuple[Dated, ...]:
+def _periods(
+    where: str, path: tuple[str, ...], raw: Any, key: str = "amount", *, rate: bool = False
+) -> tuple[Dated, ...]:
+    if not isinstance(raw, list) or not raw:
+        raise DataFileError(
+            where, "liste de périodes attendue / list of periods expected", path=path
+        )
     out = []
-    for item in raw:
+    for i, item in enumerate(raw):
+        at = (*path, str(i))
+        if not isinstance(item, Mapping) or "from" not in item:
+            raise DataFileError(
+                where, "champ manquant / missing field 'from'", path=(*at, "from"), missing=True
+            )
         until = item.get("until")
         out.append(
             Dated(
-                valid_from=parse_date(where, item["from"]),
-                until=None if until is None else parse_date(where, until),
-                value=to_amount(where, item[key], rate=rate) if key in item else Decimal("0"),
+                valid_from=parse_date(where, item["from"], path=(*at, "from")),
+                until=None if until is None else parse_date(where, until, path=(*at, "until")),
+                value=to_amount(where, item[key], rate=rate, path=(*at, key))
+                if key in item
+                else Decimal("0"),
             )
         )
     out.sort(key=lambda p: p.valid_from)
     for a, b in pairwise(out):
         if a.until is None or a.until >= b.valid_from:
             raise DataFileError(
-                where, f"périodes qui se chevauchent / overlapping periods ({b.valid_from})"
+                where,
+                f"périodes qui se chevauchent / overlapping periods ({b.valid_from})",
+                path=path,
             )
     return tuple(out)
 
 
 def parse_tariffs(data: Mapping[str, Any], where: str = "<mapping>") -> TariffTable:
-    """Validate a parsed tariff document and build a :class:`TariffTable`."""
+    """Validate a parsed tariff document and build a :class:`TariffTable`.
+
+    Every error is a :class:`DataFileError` naming the file and the faulty field's path
+    (e.g. ``acts.TE2.periods.1.amount``) so an operator can correct their copy.
+    """
+    path: tuple[str, ...] = ()
     try:
         acts = {}
         for code, raw in data["acts"].items():
+            path = ("acts", code)
             if raw["payer"] not in _PAYERS:
-                raise DataFileError(where, f"{code}: payer {raw['payer']!r}")
+                raise DataFileError(where, f"payer {raw['payer']!r}", path=(*path, "payer"))
             acts[code] = ActInfo(
                 code=code,
                 label_fr=raw["label_fr"],
                 label_en=raw["label_en"],
                 payer=raw["payer"],
-                periods=_periods(f"{where} {code}", raw["periods"]),
+                periods=_periods(where, (*path, "periods"), raw["periods"]),
                 from_specialty=bool(raw.get("from_specialty", False)),
                 to_confirm=bool(raw.get("to_confirm", False)),
             )
-        specialties = {
-            code: Specialty(
-                code, s["label_fr"], s["label_en"], _periods(f"{where} {code}", s["periods"])
+        specialties = {}
+        for code, s in data["specialty_consultation"]["specialties"].items():
+            path = ("specialty_consultation", "specialties", code)
+            specialties[code] = Specialty(
+                code,
+                s["label_fr"],
+                s["label_en"],
+                _periods(where, (*path, "periods"), s["periods"]),
             )
-            for code, s in data["specialty_consultation"]["specialties"].items()
-        }
+        path = ("amo_rates",)
         rates_raw = data["amo_rates"]
-        rates = {
-            name: _periods(f"{where} {name}", rates_raw[name]["periods"], "rate", rate=True)
-            for name in ("doctor_in_parcours", "doctor_out_of_parcours", *_PAYERS[1:])
-        }
+        rates = {}
+        for name in ("doctor_in_parcours", "doctor_out_of_parcours", *_PAYERS[1:]):
+            path = ("amo_rates", name)
+            rates[name] = _periods(
+                where, (*path, "periods"), rates_raw[name]["periods"], "rate", rate=True
+            )
+        path = ("participation_forfaitaire",)
+        pf = _periods(where, (*path, "periods"), data["participation_forfaitaire"]["periods"])
+        path = ("pharmacist_accompaniment",)
+        pharmacist = data["pharmacist_accompaniment"]
+        _check_pharmacist(where, pharmacist)
         return TariffTable(
             acts=acts,
             specialties=specialties,
-            participation_forfaitaire=_periods(
-                f"{where} participation_forfaitaire", data["participation_forfaitaire"]["periods"]
-            ),
+            participation_forfaitaire=pf,
             amo_rates=rates,
             amo_rates_to_confirm=frozenset(n for n in rates if rates_raw[n].get("to_confirm")),
-            pharmacist=data["pharmacist_accompaniment"],
+            pharmacist=pharmacist,
             where=where,
         )
     except (KeyError, TypeError, AttributeError) as exc:
-        raise DataFileError(where, f"champ manquant / missing field {exc}") from exc
+        key = str(exc.args[0]) if isinstance(exc, KeyError) and exc.args else None
+        missing = path if key is None or path[-1:] == (key,) else (*path, key)
+        raise DataFileError(
+            where,
+            f"champ manquant ou mal formé / missing or malformed field {exc}",
+            path=missing,
+            missing=key is not None and path[-1:] != (key,),
+        ) from exc
+
+
+def _check_pharmacist(where: str, raw: Mapping[str, Any]) -> None:
+    """Validate the pharmacist's per-act amount and cap now, not at the first wrap-up."""
+    base = ("pharmacist_accompaniment", "periods")
+    for i, p in enumerate(raw["periods"]):
+        at = (*base, str(i))
+        parse_date(where, p["from"], path=(*at, "from"))
+        if p.get("until") is not None:
+            parse_date(where, p["until"], path=(*at, "until"))
+        to_amount(where, p["per_act"], path=(*at, "per_act"))
+        to_amount(where, p["annual_cap"], path=(*at, "annual_cap"))
 
 
 def load_tariffs(source: DataSource = None) -> TariffTable:
