@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from telecabine.domain.encounter import EncounterState
+from telecabine.domain.encounter import EncounterState, IllegalTransition, transition
 from telecabine.protocol import datachannel as dc
 from telecabine.session.call import CallSession, CallTiming, Incident
 from telecabine.session.documents import ReceivedDocument
@@ -145,6 +145,12 @@ class ConsultationService:
     ) -> None:
         """Announce the encounter and wait for a doctor; raises :class:`ConsultationError`."""
         s = self.setup
+        state = EncounterState(self.encounters.get(encounter_id).state)
+        if state is not EncounterState.IN_CALL:  # in_call again = a resumed call
+            try:  # announce only an encounter the state machine lets into a call
+                transition(state, EncounterState.IN_CALL)
+            except IllegalTransition as exc:
+                raise ConsultationError(f"{exc.message_fr} / {exc.message_en}") from exc
         self.encounter_id = encounter_id
         call = self.call = CallSession(
             self, s.station_id, s.cameras, live_camera=s.live_camera, microphone=s.microphone,
@@ -195,7 +201,15 @@ class ConsultationService:
     def _on_doctor(self, doctor) -> None:
         enc = self.encounters.get(self.encounter_id)
         if enc.state != EncounterState.IN_CALL:
-            self.encounters.set_state(self.encounter_id, EncounterState.IN_CALL)
+            try:
+                self._advance(enc.state, EncounterState.IN_CALL)
+            except IllegalTransition:
+                # e.g. abandoned by the staff while the doctor was taking it: no call for this
+                # encounter; tell the doctor, keep the trace, and stop the session connecting.
+                self.encounters.add_incident(self.encounter_id, "encounter_not_callable", enc.state)
+                if self.call is not None:
+                    self._spawn(self.call.hangup("station"))
+                raise
         for cb in self.events.doctor:
             cb(doctor.name, doctor.specialty)
 
@@ -328,7 +342,7 @@ class ConsultationService:
         """After the call: encounter to wrap_up (if the doctor was there), sockets closed."""
         enc = self.encounters.get(self.encounter_id)
         if enc.state == EncounterState.IN_CALL:
-            self.encounters.set_state(self.encounter_id, EncounterState.WRAP_UP)
+            self._advance(enc.state, EncounterState.WRAP_UP)
         if self.signaling is not None:
             await self.signaling.close()
         for unsub in self._unsubscribe:
@@ -336,6 +350,14 @@ class ConsultationService:
         self._unsubscribe.clear()
         for cb in self.events.ended:
             cb(self.summary)
+
+    def _advance(self, current: str, to: EncounterState) -> None:
+        """One step through the domain state machine (raises ``IllegalTransition``), stored only
+        if nobody moved the encounter meanwhile (checked again in the store's transaction)."""
+        transition(EncounterState(current), to)
+        self.encounters.set_state(
+            self.encounter_id, to, expected_from=current, check_transition=True
+        )
 
     def _spawn(self, coro) -> None:
         task = asyncio.ensure_future(coro)
