@@ -155,6 +155,7 @@ async def _main(app, settings: Settings, demo: bool, tasks: BackgroundTasks, ope
         idle_lock_seconds=settings.idle_lock_seconds,
     )
     if demo:
+        _bind_call_audit(station.consultation, store, shell)
         _demo_sign_in(shell, staff)
     window = shell.window
     if store.key_warning is not None:  # insecure file keyring: say so on every page
@@ -221,6 +222,13 @@ def _quit_after_env(closed) -> None:
 DEMO_LOGIN, DEMO_PIN = "pharmacien", "246810"
 
 
+def _bind_call_audit(consultation, store, shell) -> None:
+    """Call start/end and documents go to the audit trail under the signed-in staff's id."""
+    from telecabine.services.audit import AuditTrail, CallAudit
+
+    consultation.audit = CallAudit(AuditTrail(store), lambda: shell.window.context.staff_id)
+
+
 def _demo_sign_in(shell, staff) -> None:
     """Demo: a demo admin (printed) is created on first run and signed in."""
     if staff.needs_first_run():
@@ -236,6 +244,7 @@ def _add_device_screens(shell, settings: Settings, store, closers: list[Any]) ->
     """Equipment check and vitals for ``telecabine run`` (no hub: no call screen)."""
     equipment, registry = _equipment_screen(settings)
     shell.window.add_screen("equipment", equipment)
+    _audit_settings_saved(shell, equipment, store)
     closers.append(registry.stop_all)
     _stop_devices_when_leaving(shell, equipment, registry)
     from telecabine.services.measurement import build_measurement_service
@@ -254,6 +263,7 @@ async def _add_demo_screens(shell, station, settings: Settings, tasks) -> None:
     window = shell.window
     equipment, registry = _equipment_screen(station.settings)
     window.add_screen("equipment", equipment)
+    _audit_settings_saved(shell, equipment, station.store)
     _stop_devices_when_leaving(shell, equipment, registry)
     vitals = MeasurementScreen(station.consultation.measurement, lang=settings.language)
     window.add_screen("measurement", vitals)
@@ -268,6 +278,16 @@ async def _add_demo_screens(shell, station, settings: Settings, tasks) -> None:
             window.context.flagged_vitals = vitals.flagged_codes()
 
     window.sig_screen_changed.connect(on_screen)
+
+
+def _audit_settings_saved(shell, equipment, store) -> None:
+    """Saving the camera choices is a settings change: audited (names only, no values)."""
+    from telecabine.services.audit import AuditTrail
+
+    trail = AuditTrail(store)
+    equipment.roles.sig_saved.connect(
+        lambda keys: trail.settings_changed(shell.window.context.staff_id, list(keys))
+    )
 
 
 def _stop_devices_when_leaving(shell, equipment, registry) -> None:

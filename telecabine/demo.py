@@ -151,7 +151,8 @@ async def prepare_demo_station(
     encounter_id = None
     if demo_encounter:
         encounter_id = store.encounters.create(settings.station_id).id
-        store.encounters.set_state(encounter_id, "consented")
+        for state in ("identified", "consented"):  # legal steps only (state machine)
+            store.encounters.set_state(encounter_id, state)
     print(hub.banner(), flush=True)
     closers = [store.close, registry.stop_all, ble.close]
     return DemoStation(hub, settings, store, consultation, encounter_id, closers)

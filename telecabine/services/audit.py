@@ -6,6 +6,7 @@ ids (never names, NIR, dates of birth or free text) go into the details.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -90,3 +91,31 @@ class AuditTrail:
     def verify(self) -> ChainBreak | None:
         """First broken link of the chain, or None."""
         return self._audit.find_break()
+
+
+class CallAudit:
+    """The consultation's audit events, bound to whoever is signed in at the cabin right now.
+
+    ``ConsultationService`` only knows encounters and documents; the staff id comes from the
+    shell's context through ``staff_id`` (a getter), so the trail names the person present.
+    """
+
+    def __init__(self, trail: AuditTrail, staff_id: Callable[[], int | None]) -> None:
+        self._trail = trail
+        self._staff_id = staff_id
+
+    def call_started(self, encounter_id: str) -> None:
+        """The doctor joined: the teleconsultation started."""
+        self._trail.call_started(self._staff_id(), encounter_id)
+
+    def call_ended(self, encounter_id: str, by: str) -> None:
+        """The call ended (``by``: doctor or station)."""
+        self._trail.call_ended(self._staff_id(), encounter_id, by)
+
+    def document_received(self, encounter_id: str, document_id: str, kind: str) -> None:
+        """A document from the doctor was stored (encrypted) on the encounter."""
+        self._trail.document_received(encounter_id, document_id, kind)
+
+    def document_printed(self, document_id: str) -> None:
+        """A received document was printed at the cabin."""
+        self._trail.document_printed(self._staff_id(), document_id)

@@ -76,6 +76,15 @@ class DocumentPrinter(Protocol):
     async def print_pdf(self, data: bytes, title: str) -> str: ...
 
 
+class CallAudit(Protocol):
+    """Audit events of a consultation (``services.audit.CallAudit``): ids only, no names."""
+
+    def call_started(self, encounter_id: str) -> Any: ...
+    def call_ended(self, encounter_id: str, by: str) -> Any: ...
+    def document_received(self, encounter_id: str, document_id: str, kind: str) -> Any: ...
+    def document_printed(self, document_id: str) -> Any: ...
+
+
 @dataclass
 class ConsultationEvents:
     """Observers for the call screen (plain callables, called on the asyncio loop)."""
@@ -125,8 +134,10 @@ class ConsultationService:
         *,
         measurement: Measurer | None = None,
         printer: DocumentPrinter | None = None,
+        audit: CallAudit | None = None,
     ) -> None:
         self.encounters = encounters
+        self.audit = audit  # app.py binds it to the signed-in staff (issue 9 audit trail)
         self.setup = setup
         self.measurement = measurement
         self.printer = printer
@@ -210,6 +221,8 @@ class ConsultationService:
                 if self.call is not None:
                     self._spawn(self.call.hangup("station"))
                 raise
+            if self.audit is not None:
+                self.audit.call_started(self.encounter_id)
         for cb in self.events.doctor:
             cb(doctor.name, doctor.specialty)
 
@@ -223,11 +236,15 @@ class ConsultationService:
             self.encounter_id, kind=doc.kind, filename=doc.filename, content=doc.data,
             mime=doc.mime, sha256=doc.sha256,
         )  # fmt: skip
+        if self.audit is not None:
+            self.audit.document_received(self.encounter_id, row.id, doc.kind)
         printed_to = None
         if self.printer is not None:
             try:
                 printed_to = await self.printer.print_pdf(doc.data, doc.filename)
                 self.encounters.mark_printed(row.id)
+                if self.audit is not None:
+                    self.audit.document_printed(row.id)
             except Exception as exc:  # stored anyway; staff can print again from the record
                 self.encounters.add_incident(self.encounter_id, "print_failed", type(exc).__name__)
         for cb in self.events.document:
@@ -343,6 +360,8 @@ class ConsultationService:
         enc = self.encounters.get(self.encounter_id)
         if enc.state == EncounterState.IN_CALL:
             self._advance(enc.state, EncounterState.WRAP_UP)
+            if self.audit is not None:  # the doctor's end_call summary says who ended it
+                self.audit.call_ended(self.encounter_id, "doctor" if self.summary else "station")
         if self.signaling is not None:
             await self.signaling.close()
         for unsub in self._unsubscribe:

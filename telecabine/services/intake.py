@@ -76,6 +76,7 @@ class IntakeAudit(Protocol):
     """The audit events intake writes (``services.audit.AuditTrail``)."""
 
     def patient_created(self, staff_id: int | None, patient_id: int) -> Any: ...
+    def patient_viewed(self, staff_id: int | None, patient_id: int) -> Any: ...
     def consent_recorded(self, staff_id: int | None, encounter_id: str, granted: bool) -> Any: ...
 
 
@@ -257,6 +258,8 @@ class IntakeService:
         ctx.consent = data.get("consent")
         ctx.patient_id = data.get("patient_id") or enc.patient_id
         ctx.reason = data.get("reason") or ""
+        if ctx.patient_id is not None and self._audit is not None:  # identity shown again
+            self._audit.patient_viewed(ctx.staff_id, ctx.patient_id)
         check = check_form(ctx.form, ctx.overrides, self._today())
         ctx.identity = check.identity if check.ok else None
         if ctx.identity is not None:

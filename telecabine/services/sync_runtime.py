@@ -179,6 +179,9 @@ def run_export_command(settings: Settings, what: str, fmt: str, out: TextIO | No
         stream = out or sys.stdout
         stream.write("\ufeff")
         n = StoreOutbox(store).export_csv(stream)
+        from telecabine.services.audit import AuditTrail
+
+        AuditTrail(store).export(None, "billing_csv", n)  # issue 9: every export is audited
     finally:
         store.close()
     print(f"{n} enregistrement(s) exporté(s) / record(s) exported", file=sys.stderr)

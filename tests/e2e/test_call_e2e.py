@@ -79,7 +79,8 @@ async def test_full_call_from_waiting_room_to_wrap_up(qapp, hub, page, station_s
     running, token = hub
     encounters = station_store.encounters
     enc = encounters.create("cabine-e2e")
-    encounters.set_state(enc.id, "consented")
+    for state in ("identified", "consented"):
+        encounters.set_state(enc.id, state)
     cams = {r: PatternCamera(r) for r in ("room", "otoscope")}
     for c in cams.values():
         c.start()
@@ -193,7 +194,8 @@ async def test_network_cut_with_chromium_recovers_and_is_recorded(hub, page, sta
     running, token = hub
     encounters = station_store.encounters
     enc = encounters.create("cabine-e2e")
-    encounters.set_state(enc.id, "consented")
+    for state in ("identified", "consented"):
+        encounters.set_state(enc.id, state)
     cam = PatternCamera("room")
     cam.start()
     setup = CallSetup(hub_url=running.url, station_token=token, station_id="cabine-e2e",

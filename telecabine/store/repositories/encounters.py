@@ -123,12 +123,13 @@ class EncounterRepository(EncounterRecordsMixin):
         *,
         abandon_reason: str | None = None,
         expected_from: str | None = None,
-        check_transition: bool = False,
+        check_transition: bool = True,
     ) -> Encounter:
         """Store a new state (``abandoned`` needs a reason; terminal states set ``closed_at``).
 
-        With ``check_transition`` the domain state machine validates the move inside the same
-        transaction (raises ``telecabine.domain.encounter.IllegalTransition``).
+        The domain state machine (``telecabine.domain.encounter.transition``) validates the move
+        inside the same transaction and raises ``IllegalTransition`` for an illegal one.
+        ``check_transition=False`` is for repairs by support tooling only, never for a flow.
         """
         state = str(getattr(state, "value", state))
         if state not in ENCOUNTER_STATES:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QCoreApplication, Slot
+from PySide6.QtCore import QCoreApplication, Signal, Slot
 from PySide6.QtWidgets import QComboBox, QFormLayout, QLabel, QPushButton, QWidget
 
 from telecabine.devices.camera import CameraInfo, enumerate_cameras
@@ -24,6 +24,8 @@ log = logging.getLogger(__name__)
 
 class RoleChooser(QWidget):
     """One drop-down per camera role and a Save button."""
+
+    sig_saved = Signal(list)  # names of the settings written (audited by app.py, no values)
 
     def __init__(self, settings: Settings, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -94,3 +96,4 @@ class RoleChooser(QWidget):
                 "EquipmentScreen", "Choix enregistrés : ils s'appliqueront au prochain démarrage."
             )
         )
+        self.sig_saved.emit(sorted(self.choices()))

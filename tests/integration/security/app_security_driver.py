@@ -41,6 +41,7 @@ def _drive(shell) -> None:
     print("AT", window.current_name, flush=True)
 
     def to_call() -> None:
+        window.screens["equipment"].roles.save()  # a settings change (camera choices)
         window.screens["equipment"].sig_next.emit()
         window.screens["measurement"].sig_next.emit()
         print("AT", window.current_name, flush=True)

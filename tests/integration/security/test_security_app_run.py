@@ -75,7 +75,8 @@ def test_app_audit_trail_has_the_flow_and_verifies(app_run, capsys):
         actions = [e.action for e in store.audit.entries()]
     finally:
         store.close()
-    expected = ["sign_in", "purge", "patient_created", "consent_recorded", "lock", "sign_out"]
+    expected = ["sign_in", "purge", "patient_created", "consent_recorded", "settings_changed",
+                "lock", "sign_out"]  # fmt: skip
     assert set(expected) <= set(actions), actions
     assert actions.index("patient_created") < actions.index("consent_recorded")
     assert actions.count("sign_in") >= 2  # demo sign-in, then the unlock

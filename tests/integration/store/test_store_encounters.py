@@ -147,3 +147,15 @@ def test_checked_transitions_follow_the_domain_state_machine(patient_encounter, 
     )
     with pytest.raises(IllegalTransition):
         store.encounters.set_state(e.id, "closed", now=t0, check_transition=True)
+
+
+def test_transitions_are_checked_by_default(patient_encounter, t0) -> None:
+    from telecabine.domain.encounter import IllegalTransition
+
+    store, _, e = patient_encounter
+    with pytest.raises(IllegalTransition):
+        store.encounters.set_state(e.id, "consented", now=t0)  # skips "identified"
+    store.encounters.set_state(e.id, "abandoned", now=t0, abandon_reason="patient_left")
+    with pytest.raises(IllegalTransition):  # a terminal state stays terminal
+        store.encounters.set_state(e.id, "identified", now=t0)
+    assert store.encounters.get(e.id).state == "abandoned"
