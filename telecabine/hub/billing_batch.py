@@ -33,11 +33,10 @@ from telecabine.hub.security import PRINCIPAL, STATION, json_error, requires
 from telecabine.hub.state import HUB
 from telecabine.protocol.billing import (
     BATCH_HTTP_STATUS,
+    BATCH_VERSION,
     MAX_BATCH_BYTES,
     MAX_BATCH_RECORDS,
-    BatchItemResult,
     BatchRequest,
-    BatchResponse,
     BillingRecord,
 )
 
@@ -66,26 +65,29 @@ class HubBusy(Exception):
     """The database stayed locked or unreachable: the station should retry later (503)."""
 
 
-def _item(index: int, key: str, outcome: str, *, received_at=None, fields=None) -> BatchItemResult:
-    error = None
+def _item(
+    index: int, key: str, outcome: str, *, received_at: datetime | None = None, fields=None
+) -> dict[str, Any]:
+    """One ``BatchItemResult`` as JSON (plain dicts: 500 model instances cost ~15 ms a batch)."""
+    item: dict[str, Any] = {
+        "index": index,
+        "idempotency_key": key,
+        "outcome": outcome,
+        "status": BATCH_HTTP_STATUS[outcome],
+    }
+    if received_at is not None:
+        item["received_at"] = received_at.isoformat()
     if outcome in _ERRORS:
         code, message = _ERRORS[outcome]
-        error = {"code": code, "message": message}
+        item["error"] = {"code": code, "message": message}
         if fields is not None:
-            error["fields"] = fields
-    return BatchItemResult(
-        index=index,
-        idempotency_key=key,
-        outcome=outcome,  # type: ignore[arg-type]
-        status=BATCH_HTTP_STATUS[outcome],
-        received_at=received_at,
-        error=error,
-    )
+            item["error"]["fields"] = fields
+    return item
 
 
 def prepare(
     index: int, key: str, raw: dict[str, Any], station_name: str
-) -> _Prepared | BatchItemResult:
+) -> _Prepared | dict[str, Any]:
     """Validate one record of a batch (pure): a ``_Prepared`` or its invalid/forbidden answer."""
     loc = ["records", str(index)]
     try:
@@ -190,7 +192,7 @@ def _too_large() -> web.Response:
 
 
 def _answer(p: _Prepared, stored: dict[str, tuple[str, datetime]], created: set[str],
-            first_index: dict[str, int]) -> BatchItemResult:  # fmt: skip
+            first_index: dict[str, int]) -> dict[str, Any]:  # fmt: skip
     digest, received_at = stored[p.key]
     if digest != p.digest:
         return _item(p.index, p.key, "conflict")
@@ -218,7 +220,7 @@ async def ingest_batch(request: web.Request) -> web.Response:
     except ValidationError as exc:
         return json_error(422, "invalid_batch", "Lot invalide / invalid batch",
                           fields=field_errors(exc))  # fmt: skip
-    results: list[BatchItemResult | None] = [None] * len(batch.records)
+    results: list[dict[str, Any] | None] = [None] * len(batch.records)
     ready: list[_Prepared] = []
     for i, item in enumerate(batch.records):
         prepared = prepare(i, item.idempotency_key, item.record, station.name)
@@ -238,5 +240,5 @@ async def ingest_batch(request: web.Request) -> web.Response:
             first_index.setdefault(p.key, p.index)
         for p in ready:
             results[p.index] = _answer(p, stored, created, first_index)
-    response = BatchResponse(results=[r for r in results if r is not None])
-    return web.json_response(response.model_dump(mode="json", exclude_none=True))
+    # Same shape as ``BatchResponse`` (the protocol model the station validates it with).
+    return web.json_response({"v": BATCH_VERSION, "results": results})

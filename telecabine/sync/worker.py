@@ -1,5 +1,10 @@
 """Outbox worker: uploads pending billing records to the hub, on the running asyncio loop.
 
+Records go in batches (``POST /api/v1/billing-records/batch``, up to 500 per request, two
+requests in flight) when the uploader can (``upload_batch``); against an older hub without the
+batch endpoint, or for a batch whose envelope it refused, they go one by one (12 in flight).
+After a failed pass the next one starts with a small probe batch, so a hub that is still down
+costs one small request, not a 500-record bookkeeping round.
 Runs on the qasync loop in the station (plain asyncio here, no Qt). Database calls are short
 repository calls run in a worker thread (``asyncio.to_thread``) so the UI never waits on SQLite.
 Rules per answer (see ``client.Outcome``): delivered -> mark sent; 409 -> parked "conflict" (never
@@ -17,6 +22,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from telecabine.protocol.billing import MAX_BATCH_RECORDS
 from telecabine.sync.backoff import Backoff
 from telecabine.sync.client import Outcome, UploadResult
 from telecabine.sync.status import SyncCounts, SyncProblem, SyncStatus
@@ -64,6 +70,21 @@ class Uploader(Protocol):
         ...
 
 
+class BatchUploader(Uploader, Protocol):
+    """An uploader that can also send many records per request (``BillingClient``)."""
+
+    async def upload_batch(
+        self, records: list[tuple[str, dict[str, Any]]]
+    ) -> list[UploadResult | None]:
+        """One result per record (``None``: not tried; ``Outcome.SINGLE``: send it alone)."""
+        ...
+
+
+Results = list[tuple[DueRecord, UploadResult | None]]
+"""Records with their answer (``None``: not tried)."""
+
+_STOP = (Outcome.RETRY, Outcome.UNAUTHORIZED)
+
 _PROBLEM_OF = {
     Outcome.CONFLICT: "conflict",
     Outcome.REJECTED: "rejected",
@@ -103,9 +124,12 @@ class SyncWorker:
         *,
         clock: Callable[[], datetime] = utc_clock,
         backoff: Backoff | None = None,
-        batch_size: int = 256,
+        batch_size: int = 1000,
         concurrency: int = 12,
         poll_interval_s: float = 30.0,
+        request_batch: int = MAX_BATCH_RECORDS,
+        batch_concurrency: int = 2,
+        probe_size: int = 25,
     ) -> None:
         self._outbox = outbox
         self._uploader = uploader
@@ -114,6 +138,9 @@ class SyncWorker:
         self._batch_size = batch_size
         self._concurrency = concurrency
         self._poll_s = poll_interval_s
+        self._request_batch = max(1, min(request_batch, MAX_BATCH_RECORDS))
+        self._batch_concurrency = batch_concurrency
+        self._probe_size = max(1, min(probe_size, batch_size))
         self._status = SyncStatus()
         self._listeners: list[Callable[[SyncStatus], None]] = []
         self._task: asyncio.Task[None] | None = None
@@ -150,20 +177,62 @@ class SyncWorker:
     async def run_once(self) -> PassReport:
         """Send everything due now, batch by batch; stops early on hub trouble or a 401."""
         report = PassReport()
+        # After a failed pass, probe with a few records before sending full batches.
+        limit = self._probe_size if self._failures_in_a_row else self._batch_size
         while True:
             now = self._clock()
-            due = await asyncio.to_thread(self._outbox.pending, self._batch_size, now)
+            due = await asyncio.to_thread(self._outbox.pending, limit, now)
             if not due:
                 break
             hub_trouble = await self._send_batch(due, now, report)
-            if report.unauthorized or hub_trouble or len(due) < self._batch_size:
+            if report.unauthorized or hub_trouble or len(due) < limit:
                 break
+            limit = self._batch_size
         self._failures_in_a_row = self._failures_in_a_row + 1 if report.retried else 0
         await self.refresh_counts()
         return report
 
     async def _send_batch(self, due: list[DueRecord], now: datetime, report: PassReport) -> bool:
-        """Upload one batch with bounded concurrency; True when the hub seemed in trouble."""
+        """Upload ``due`` and record every answer; True when the hub seemed in trouble."""
+        if hasattr(self._uploader, "upload_batch"):
+            return await self._send_batched(due, now, report)
+        results, trouble = await self._upload_each(due)
+        await self._apply(results, now, report)
+        return trouble
+
+    async def _send_batched(self, due: list[DueRecord], now: datetime, report: PassReport) -> bool:
+        """Batches of ``request_batch`` records, ``batch_concurrency`` requests in flight; each
+        batch's answers are booked as soon as they arrive (while the next one is on the hub)."""
+        uploader: BatchUploader = self._uploader  # type: ignore[assignment]
+        gate = asyncio.Semaphore(self._batch_concurrency)
+        trouble = asyncio.Event()
+        alone: list[DueRecord] = []
+
+        async def one(chunk: list[DueRecord]) -> None:
+            async with gate:
+                if trouble.is_set():
+                    return  # rows left untouched: due again on the next pass
+                answers = await uploader.upload_batch([(r.record_uuid, r.payload) for r in chunk])
+                if any(a is None or a.outcome in _STOP for a in answers):
+                    trouble.set()
+            pairs = list(zip(chunk, answers, strict=True))
+            alone.extend(r for r, a in pairs if a is not None and a.outcome is Outcome.SINGLE)
+            await self._apply(
+                [(r, a) for r, a in pairs if a is None or a.outcome is not Outcome.SINGLE],
+                now,
+                report,
+            )
+
+        step = self._request_batch
+        await asyncio.gather(*(one(due[i : i + step]) for i in range(0, len(due), step)))
+        if not alone or trouble.is_set():
+            return trouble.is_set()
+        results, more_trouble = await self._upload_each(alone)  # hub without batches
+        await self._apply(results, now, report)
+        return more_trouble
+
+    async def _upload_each(self, due: list[DueRecord]) -> tuple[Results, bool]:
+        """One request per record with bounded concurrency (hub without the batch endpoint)."""
         gate = asyncio.Semaphore(self._concurrency)
         trouble = asyncio.Event()  # after one retryable failure, don't start the others
 
@@ -172,39 +241,52 @@ class SyncWorker:
                 if trouble.is_set():
                     return rec, None
                 result = await self._uploader.upload(rec.record_uuid, rec.payload)
-                if result.outcome in (Outcome.RETRY, Outcome.UNAUTHORIZED):
+                if result.outcome in _STOP:
                     trouble.set()
                 return rec, result
 
         results = await asyncio.gather(*(one(r) for r in due))
+        return list(results), trouble.is_set()
+
+    async def _apply(self, results: Results, now: datetime, report: PassReport) -> None:
+        """Book the answers: sent rows in one statement, failures scheduled, poison parked."""
         sent = [r.record_uuid for r, res in results if res and res.outcome is Outcome.SENT]
         if sent:
             await asyncio.to_thread(self._outbox.mark_sent, sent, now)
             report.sent += len(sent)
             self._publish(last_success_at=now)
+        failed: list[tuple[str, str, datetime]] = []
+        problem: SyncProblem | None = None  # published once: a 500-record batch is one event
         for rec, res in results:
             if res is None or res.outcome is Outcome.SENT:
                 continue
             report.outcomes[res.outcome.value] = report.outcomes.get(res.outcome.value, 0) + 1
             if res.outcome is Outcome.RETRY:
-                retry_at = now + self._backoff.delay(rec.attempts)
-                await asyncio.to_thread(
-                    self._outbox.mark_failed, rec.record_uuid, res.detail, retry_at
+                failed.append(
+                    (rec.record_uuid, res.detail, now + self._backoff.delay(rec.attempts))
                 )
                 report.retried += 1
-                self._publish(last_problem=SyncProblem(_retry_problem(res), now, res.detail))
+                problem = SyncProblem(_retry_problem(res), now, res.detail)
             elif res.outcome is Outcome.UNAUTHORIZED:
                 # Not the record's fault: leave it untouched, stop until the operator acts.
                 report.unauthorized = True
                 self._publish(
                     stopped=True, last_problem=SyncProblem("unauthorized", now, res.detail)
                 )
-            else:
+            elif res.outcome in _PROBLEM_OF:
                 status = _PROBLEM_OF[res.outcome]
                 await asyncio.to_thread(self._outbox.park, rec.record_uuid, status, res.detail, now)
                 report.parked += 1
-                self._publish(last_problem=SyncProblem(status, now, res.detail))
-        return trouble.is_set()
+                problem = SyncProblem(status, now, res.detail)
+        if failed:
+            await asyncio.to_thread(self._mark_failed_all, failed)
+        if problem is not None and not report.unauthorized:
+            self._publish(last_problem=problem)
+
+    def _mark_failed_all(self, failed: list[tuple[str, str, datetime]]) -> None:
+        """In the worker thread: one thread hop for a whole failed batch."""
+        for uuid, detail, retry_at in failed:
+            self._outbox.mark_failed(uuid, detail, retry_at)
 
     # --- background loop ------------------------------------------------------------------------
     def start(self) -> asyncio.Task[None]:
