@@ -29,19 +29,20 @@ PASSWORD = "bench-correct-horse-battery"
 # A Chromium page doing the station's job in a browser: a 720p30 canvas with the same moving
 # picture and timestamp band as the anchor in bench/latency.py, captured and sent (VP8 by
 # default, like the station) with an audio track, optionally receiving and showing the
-# doctor's video. ``window.sender.offer()`` returns a complete SDP (gathering done, like aiortc).
+# doctor's video. ``window.startSender(...)`` returns a complete SDP (gathering done, as aiortc).
 SENDER_JS = r"""
-window.sender = { pc: null, firstRemoteAt: null };
+window.sender = { pc: null, firstRemoteAt: null, base: null };
 function drawLoop(w, h, fps) {
   const c = document.createElement('canvas'); c.width = w; c.height = h;
   const g = c.getContext('2d');
   let seq = 0;
   const CELLS = 74, cw = Math.floor(w / CELLS), bh = Math.max(8, Math.round(h / 30));
+  const base = window.sender.base;
   const draw = () => {
     seq = (seq + 1) & 0xFFFF;
     const t = Date.now() % 2 ** 48;
-    g.fillStyle = `hsl(${(seq * 3) % 360},60%,45%)`; g.fillRect(0, 0, w, h);
-    g.fillStyle = '#fff'; g.fillRect((seq * 8) % w, h / 2, 80, 80);
+    const dx = (seq * 4) % w;  // the station camera's np.roll(base, 4 * seq, axis=1)
+    g.drawImage(base, dx, 0); g.drawImage(base, dx - w, 0);
     let sum = 0;
     for (let k = 5; k >= 0; k--) sum += Math.floor(t / 2 ** (8 * k)) % 256;
     sum += (seq >> 8) + (seq & 255);
@@ -68,7 +69,10 @@ window.grantCamera = async () => {
   const s = await navigator.mediaDevices.getUserMedia({ video: true, audio: true });
   s.getTracks().forEach((t) => t.stop());
 };
-window.startSender = async (w, h, fps, iceServers) => {
+window.startSender = async (w, h, fps, iceServers, codec) => {
+  if (!window.sender.base) {
+    const img = new Image(); img.src = '/base.png'; await img.decode(); window.sender.base = img;
+  }
   if (!window.sender.stream) {
     const video = drawLoop(w, h, fps);
     const ac = new AudioContext();
@@ -91,6 +95,15 @@ window.startSender = async (w, h, fps, iceServers) => {
       await s.setParameters(p).catch(() => {});
     }
   }
+  if (codec) {  // the codec the station negotiated, so both encoders do the same job
+    const all = RTCRtpReceiver.getCapabilities('video').codecs;
+    const first = all.filter((c) => c.mimeType.toLowerCase() === `video/${codec.toLowerCase()}`);
+    for (const t of pc.getTransceivers()) {
+      if (t.sender.track && t.sender.track.kind === 'video' && first.length) {
+        t.setCodecPreferences([...first, ...all.filter((c) => !first.includes(c))]);
+      }
+    }
+  }
   pc.createDataChannel('telecabine', { ordered: true });
   pc.ontrack = (ev) => {
     if (ev.track.kind !== 'video') return;
@@ -108,14 +121,66 @@ window.stopSender = () => { if (window.sender.pc) window.sender.pc.close(); wind
 window.outboundStats = async () => {
   let o = {};
   if (!window.sender.pc) return o;
-  (await window.sender.pc.getStats()).forEach((s) => {
+  const report = await window.sender.pc.getStats();
+  report.forEach((s) => {
     if (s.type === 'outbound-rtp' && s.kind === 'video') o = { w: s.frameWidth, h: s.frameHeight,
       fps: s.framesPerSecond, bytes: s.bytesSent, encoder: s.encoderImplementation,
-      limitation: s.qualityLimitationReason, encode_ms: 1000 * s.totalEncodeTime / Math.max(1, s.framesEncoded) };
+      codecId: s.codecId, limitation: s.qualityLimitationReason,
+      encode_ms: 1000 * s.totalEncodeTime / Math.max(1, s.framesEncoded) };
   });
+  if (o.codecId && report.get(o.codecId)) o.codec = report.get(o.codecId).mimeType;
+  delete o.codecId;
   return o;
 };
 """
+
+
+def base_texture():
+    """The station band camera's picture (same formula as ``bench.latency.BandCamera``).
+
+    Both senders encode this texture scrolled 4 px a frame: a flat picture would cost the
+    anchor a fraction of the work.
+    """
+    import numpy as np
+
+    rng = np.random.default_rng(7)
+    return rng.integers(40, 200, (H // 8, W // 8, 3), dtype=np.uint8).repeat(8, 0).repeat(8, 1)
+
+
+async def serve_page(script: str) -> tuple[Any, str]:
+    """Serve ``script`` in a page (plus ``/base.png``) on 127.0.0.1; returns (runner, url).
+
+    127.0.0.1 is a secure context, so getUserMedia works there.
+    """
+    import cv2
+    from aiohttp import web
+
+    html = f"<!doctype html><html><body><script>{script}</script></body></html>"
+    png = cv2.imencode(".png", base_texture())[1].tobytes()
+
+    async def index(_request):
+        return web.Response(text=html, content_type="text/html")
+
+    async def base_png(_request):
+        return web.Response(body=png, content_type="image/png")
+
+    app = web.Application()
+    app.router.add_get("/", index)
+    app.router.add_get("/base.png", base_png)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    return runner, f"http://127.0.0.1:{runner.addresses[0][1]}/"
+
+
+def station_codec() -> str:
+    """The video codec the station prefers (its default encoding; VP8 before it had one)."""
+    try:
+        from telecabine.session import encoders
+    except ImportError:
+        return "VP8"
+    default = getattr(encoders, "DEFAULT_ENCODING", None)
+    return str(getattr(default, "codec", "VP8"))
 
 
 def load_average() -> list[float]:

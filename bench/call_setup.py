@@ -19,8 +19,10 @@ Run: ``uv run python -m bench call_setup`` (``--quick`` for a short pass).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import statistics
 import time
+from collections.abc import AsyncIterator
 from typing import Any
 
 from bench.call_harness import (
@@ -31,7 +33,9 @@ from bench.call_harness import (
     launch_browser,
     load_average,
     running_hub,
+    serve_page,
     sign_in_console,
+    station_codec,
 )
 from bench.common import percentile, write_result
 
@@ -83,7 +87,7 @@ class _Relay:
             await self.target(msg)
 
 
-async def _take(page, encounter_id: str) -> tuple[float, float]:
+async def console_take(page, encounter_id: str) -> tuple[float, float]:
     """Click take on the console row; returns (setup ms in the page's clock, click monotonic)."""
     row = page.locator(f"tr[data-encounter='{encounter_id}']")
     await row.wait_for(timeout=15_000)
@@ -95,7 +99,8 @@ async def _take(page, encounter_id: str) -> tuple[float, float]:
     return t1 - t0, clicked
 
 
-async def _back_to_queue(page) -> None:
+async def back_to_queue(page) -> None:
+    """Wait until the console shows its waiting room again (call closed)."""
     await page.wait_for_selector("#queue-view:not([hidden])", timeout=15_000)
 
 
@@ -110,16 +115,21 @@ async def _ours(hub, page, cam, encounter_id: str) -> dict[str, float]:
     relay.target = session.on_signal
     try:
         await session.announce(encounter_id, "Bench", "40-64", "Pharmacie bench")
-        setup_ms, clicked = await _take(page, encounter_id)
+        setup_ms, clicked = await console_take(page, encounter_id)
         doctor_at = await _wait(lambda: session.remote_video.frames > 0, 20, "doctor video")
         return {"ms": setup_ms, "station_first_doctor_frame_ms": 1000 * (doctor_at - clicked)}
     finally:
         await session.hangup()
         await hubsig.close()
-        await _back_to_queue(page)
+        await back_to_queue(page)
 
 
-async def _anchor(hub, page, spage, encounter_id: str) -> dict[str, float]:
+@contextlib.asynccontextmanager
+async def chromium_station_call(hub, page, spage, encounter_id: str) -> AsyncIterator[dict]:
+    """A call with Chromium (``spage``, sender page) as the station, taken in the console.
+
+    Yields the set-up timing; hangs up (station side) and waits for the console's queue after.
+    """
     from telecabine.protocol import signaling as sig
     from telecabine.session.signaling_client import HubSignaling
 
@@ -130,8 +140,8 @@ async def _anchor(hub, page, spage, encounter_id: str) -> dict[str, float]:
         # The station's side of the contract, done by Chromium: offer after doctor_joined.
         if isinstance(msg, sig.DoctorJoined):
             ice = [s.model_dump(exclude_none=True) for s in msg.ice_servers]
-            sdp = await spage.evaluate("([w, h, f, ice]) => window.startSender(w, h, f, ice)",
-                                       [W, H, FPS, ice])  # fmt: skip
+            sdp = await spage.evaluate("([w, h, f, i, c]) => window.startSender(w, h, f, i, c)",
+                                       [W, H, FPS, ice, station_codec()])  # fmt: skip
             await hubsig.send(sig.Offer(encounter_id=encounter_id, sdp=sdp))
         elif isinstance(msg, sig.Answer):
             await spage.evaluate("(sdp) => window.acceptAnswer(sdp)", msg.sdp)
@@ -144,28 +154,32 @@ async def _anchor(hub, page, spage, encounter_id: str) -> dict[str, float]:
     try:
         await hubsig.send(sig.Announce(encounter_id=encounter_id, reason="Bench", age_band="40-64",
                                        cabin="Pharmacie bench", flagged_vitals=[]))  # fmt: skip
-        setup_ms, clicked = await _take(page, encounter_id)
+        setup_ms, clicked = await console_take(page, encounter_id)
         doctor_at = await _wait(lambda: spage.evaluate("window.sender.firstRemoteAt !== null"),
                                 20, "doctor video in the Chromium station", 0.02)  # fmt: skip
-        return {"ms": setup_ms, "station_first_doctor_frame_ms": 1000 * (doctor_at - clicked)}
+        yield {"ms": setup_ms, "station_first_doctor_frame_ms": 1000 * (doctor_at - clicked)}
     finally:
         await hubsig.send(sig.Hangup(encounter_id=encounter_id, reason="station"))
         await spage.evaluate(STOP_SENDER_JS)
         await hubsig.close()
-        await _back_to_queue(page)
+        await back_to_queue(page)
+
+
+async def _anchor(hub, page, spage, encounter_id: str) -> dict[str, float]:
+    async with chromium_station_call(hub, page, spage, encounter_id) as timing:
+        return timing
 
 
 async def _measure(quick: bool) -> dict[str, Any]:
     from playwright.async_api import async_playwright
 
-    from bench.cpu import _serve
     from bench.latency import BandCamera
 
     reps = 2 if quick else 5
     ours: list[dict[str, float]] = []
     anchor: list[dict[str, float]] = []
     warm: dict[str, Any] = {}
-    sender_srv, sender_url = await _serve(SENDER_JS)
+    sender_srv, sender_url = await serve_page(SENDER_JS)
     cam = BandCamera()
     cam.start()
     try:

@@ -32,6 +32,8 @@ from bench.call_harness import (
     cpu_seconds,
     launch_browser,
     load_average,
+    serve_page,
+    station_codec,
     thread_cpu_seconds,
 )
 from bench.common import percentile, write_result
@@ -62,9 +64,10 @@ STOP_SENDER_JS = """() => {
   window.sender = { pc: null, firstRemoteAt: null };
 }"""
 INBOUND_JS = """async () => { let o = {}; if (!window.stationPc) return o;
-  (await window.stationPc.getStats()).forEach((s) => { if (s.type === 'inbound-rtp' &&
-  s.kind === 'video') o = {w: s.frameWidth, h: s.frameHeight, fps: s.framesPerSecond,
-  decoded: s.framesDecoded, bytes: s.bytesReceived}; }); return o; }"""
+  const r = await window.stationPc.getStats();
+  r.forEach((s) => { if (s.type === 'inbound-rtp' && s.kind === 'video') o = {w: s.frameWidth,
+  h: s.frameHeight, fps: s.framesPerSecond, decoded: s.framesDecoded, bytes: s.bytesReceived,
+  codec: s.codecId && r.get(s.codecId) ? r.get(s.codecId).mimeType : null}; }); return o; }"""
 
 
 async def _until(predicate, timeout: float, what: str) -> None:
@@ -141,7 +144,7 @@ def _async(fn):
 
 def _rate(a: dict, b: dict, dt: float) -> dict[str, Any]:
     """Receiver-side view: size, fps and bitrate over the window."""
-    out = {k: b.get(k) for k in ("w", "h", "fps")}
+    out = {k: b.get(k) for k in ("w", "h", "fps", "codec")}
     if a.get("bytes") is not None and b.get("bytes") is not None:
         out["kbps"] = round(8 * (b["bytes"] - a["bytes"]) / dt / 1000)
     if a.get("decoded") is not None and b.get("decoded") is not None:
@@ -175,7 +178,8 @@ async def _anchor(
         samples = await rpage.evaluate("window.tc.samples")
         dt = t1 - t0
         by_kind = {k: round(100 * (k1.get(k, 0.0) - k0.get(k, 0.0)) / dt, 1) for k in k1}
-        sent = {k: out1.get(k) for k in ("w", "h", "fps", "encoder", "limitation", "encode_ms")}
+        sent = {k: out1.get(k) for k in ("w", "h", "fps", "codec", "encoder", "limitation",
+                                         "encode_ms")}  # fmt: skip
         if out0.get("bytes") is not None and out1.get("bytes") is not None:
             sent["kbps"] = round(8 * (out1["bytes"] - out0["bytes"]) / dt / 1000)
         return {
@@ -200,13 +204,6 @@ def _async_eval(page, expr: str):
     return pred
 
 
-async def _serve(script: str):
-    from bench.latency import _serve_page
-
-    runner = await _serve_page(script)
-    return runner, f"http://127.0.0.1:{runner.addresses[0][1]}/"
-
-
 async def _measure(quick: bool) -> dict[str, Any]:
     from playwright.async_api import async_playwright
 
@@ -214,8 +211,10 @@ async def _measure(quick: bool) -> dict[str, Any]:
 
     seconds, warm = (6, 2) if quick else (20, 3)
     phases: dict[str, Any] = {}
-    reader, reader_url = await _serve(READER_JS.replace("__W__", str(W)).replace("__H__", str(H)))
-    sender_srv, sender_url = await _serve(SENDER_JS)
+    reader, reader_url = await serve_page(
+        READER_JS.replace("__W__", str(W)).replace("__H__", str(H))
+    )
+    sender_srv, sender_url = await serve_page(SENDER_JS)
     try:
         async with async_playwright() as pw:
             recv = await launch_browser(pw)
@@ -229,9 +228,11 @@ async def _measure(quick: bool) -> dict[str, Any]:
             await spage.evaluate("window.grantCamera()")
             for decode in (False, True):
                 tag = "send_and_decode" if decode else "send_only"
-                phases[f"station_{tag}"] = await _ours(rpage, recv, decode, seconds, warm)
+                ours = phases[f"station_{tag}"] = await _ours(rpage, recv, decode, seconds, warm)
+                # The anchor encodes with the codec the station negotiated (video/H264 -> H264).
+                got = (ours["received_in_chromium"].get("codec") or "").split("/")[-1]
                 phases[f"chromium_{tag}"] = await _anchor(spage, send, rpage, recv, decode,
-                                                          seconds, warm)  # fmt: skip
+                                                          seconds, warm, got or station_codec())  # fmt: skip
             await send.browser.close()
             await recv.browser.close()
     finally:
