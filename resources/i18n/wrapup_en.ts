@@ -86,6 +86,34 @@
       <source>Le médecin n'a pas envoyé de résumé : saisissez l'acte.</source>
       <translation>The doctor sent no summary: enter the act.</translation>
     </message>
+    <message>
+      <source>Prise en charge</source>
+      <translation>Coverage</translation>
+    </message>
+    <message>
+      <source>Exonération</source>
+      <translation>Exemption</translation>
+    </message>
+    <message>
+      <source>Exonération du ticket modérateur</source>
+      <translation>Exemption from the patient's share (ticket modérateur)</translation>
+    </message>
+    <message>
+      <source>Complémentaire santé (mutuelle)</source>
+      <translation>Complementary health insurance (mutuelle)</translation>
+    </message>
+    <message>
+      <source>Médecin {tariff} : Assurance Maladie {amo}, complémentaire {amc}, patient {patient} (dont participation forfaitaire {pf}).</source>
+      <translation>Doctor {tariff}: Assurance Maladie {amo}, complementary insurance {amc}, patient {patient} (including the {pf} flat contribution).</translation>
+    </message>
+    <message>
+      <source>Accompagnement {code} : {amount}.</source>
+      <translation>Accompaniment {code}: {amount}.</translation>
+    </message>
+    <message>
+      <source>Plafond annuel de l'accompagnement atteint ({cap}).</source>
+      <translation>Yearly accompaniment cap reached ({cap}).</translation>
+    </message>
   </context>
   <context>
     <name>RecordPdf</name>

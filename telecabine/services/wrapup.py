@@ -19,7 +19,9 @@ from typing import Any
 from pydantic import ValidationError
 
 from telecabine.domain.billing import (
+    AccompanyingAct,
     AccompanyingRole,
+    Coverage,
     TariffTable,
     accompanying_act,
     compute_coverage,
@@ -120,6 +122,22 @@ class Closed:
     payload: dict[str, Any]
 
 
+@dataclass(frozen=True)
+class Preview:
+    """The split the wrap-up screen shows before closing."""
+
+    coverage: Coverage
+    accompanying: AccompanyingAct
+
+
+@dataclass(frozen=True)
+class _Amounts:
+    patient: Any
+    on: date
+    accompanying: AccompanyingAct
+    coverage: Coverage
+
+
 def act_from_summary(summary: dict[str, Any] | None) -> DoctorAct | None:
     """The doctor's act from the data-channel ``end_call`` summary, None when absent."""
     if not summary or not summary.get("act_code"):
@@ -207,9 +225,7 @@ class WrapUpService:
             eligibility_en=hints.explanation_en,
         )
 
-    def billing_payload(self, encounter_id: str, form: WrapUpForm, record_uuid: str) -> dict:
-        """The billing record body (validated like the hub does); raises ``WrapUpError``."""
-        doctor = _check_form(form)
+    def _amounts(self, encounter_id: str, form: WrapUpForm, doctor: DoctorAct) -> _Amounts:
         enc = self._store.encounters.get(encounter_id)
         if enc.patient_id is None:
             raise _error("patient", "Aucun patient identifié pour cette consultation.",
@@ -239,6 +255,28 @@ class WrapUpService:
             raise WrapUpError(
                 exc.code, exc.message_fr, exc.message_en, field=exc.field or "act_code"
             ) from None
+        return _Amounts(patient, on, acc, coverage)
+
+    def preview(self, encounter_id: str, form: WrapUpForm) -> Preview:
+        """Who pays what with the form as it stands (no checklist needed); ``WrapUpError`` if
+        the act cannot be priced yet (no act, unknown act that day, nurse setting missing)."""
+        doctor = form.doctor
+        if doctor is None or not doctor.act_code:
+            raise _error("doctor_act", "Indiquez l'acte du médecin (ex. TCG).",
+                         "Enter the doctor's act (e.g. TCG).", "act_code")  # fmt: skip
+        amounts = self._amounts(encounter_id, form, doctor)
+        return Preview(amounts.coverage, amounts.accompanying)
+
+    def billing_payload(self, encounter_id: str, form: WrapUpForm, record_uuid: str) -> dict:
+        """The billing record body (validated like the hub does); raises ``WrapUpError``."""
+        doctor = _check_form(form)
+        amounts = self._amounts(encounter_id, form, doctor)
+        patient, on, acc, coverage = (
+            amounts.patient,
+            amounts.on,
+            amounts.accompanying,
+            amounts.coverage,
+        )
         payload = {
             "record_uuid": record_uuid,
             "station_id": self._station_id,

@@ -28,6 +28,7 @@ from telecabine.domain.billing.tariffs import (
     amo_rate,
     load_tariffs,
     participation_forfaitaire,
+    specialty_code,
     tariff,
 )
 
@@ -49,6 +50,7 @@ __all__ = [
     "participation_forfaitaire",
     "pharmacist_accompaniment",
     "pharmacist_annual_forfait",
+    "specialty_code",
     "split_amount",
     "tariff",
 ]

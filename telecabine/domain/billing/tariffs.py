@@ -8,6 +8,7 @@ reimbursable) then: :class:`UnknownAct`.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -250,11 +251,32 @@ def tariff(
         raise UnknownAct(norm, on)
     if not act.from_specialty:
         return in_force(act.periods, on).value  # type: ignore[union-attr]  # checked above
-    spec = table.specialties.get(specialty or "")
+    spec = table.specialties.get(specialty_code(specialty or "", table) or "")
     period = in_force(spec.periods, on) if spec else None
     if period is None:
         raise UnknownAct(norm, on, specialty=specialty or "?")
     return period.value
+
+
+def _fold(text: str) -> str:
+    """Case- and accent-insensitive key, without a trailing "(…)" qualifier."""
+    base = text.split("(")[0].strip().casefold()
+    return "".join(c for c in unicodedata.normalize("NFKD", base) if not unicodedata.combining(c))
+
+
+def specialty_code(text: str, table: TariffTable | None = None) -> str | None:
+    """The specialty code for ``text``: a code ("cardiology") or a label as the doctor's console
+    sends it ("Cardiologie", "Psychiatry"); None when the table has no such specialty."""
+    table = table or load_tariffs()
+    if text in table.specialties:
+        return text
+    key = _fold(text)
+    if not key:
+        return None
+    for code, spec in table.specialties.items():
+        if key in (_fold(code), _fold(spec.label_fr), _fold(spec.label_en)):
+            return code
+    return None
 
 
 def participation_forfaitaire(on: date, table: TariffTable | None = None) -> Decimal:

@@ -53,6 +53,12 @@ ROLES = (("pharmacist", "Pharmacien(ne)", "Pharmacist"), ("nurse", "Infirmier(e)
 # usually its pharmacist, a care assistant bills no accompanying act. Staff can change it.
 STAFF_TO_BILLING_ROLE = {"pharmacist": "pharmacist", "nurse": "nurse", "admin": "pharmacist",
                          "care_assistant": "other", "doctor": "doctor"}  # fmt: skip
+EXONERATIONS = ((None, "Aucune", "None"),
+                ("ald", "ALD (affection de longue durée, pour cette affection)",
+                 "ALD (long-term condition, for that condition)"),
+                ("maternity", "Maternité", "Maternity"),
+                ("ehpad", "Résident d'EHPAD (financé par l'ARS)", "EHPAD resident (ARS-funded)"),
+                ("other", "Autre exonération", "Other exemption"))  # fmt: skip
 NURSE_SETTINGS = (("planned_visit", "Soin prévu (TLS)", "Planned visit (TLS)"),
                   ("dedicated_place", "Lieu dédié (TLL)", "Dedicated place (TLL)"),
                   ("home_visit", "Domicile (TLD)", "Home visit (TLD)"))  # fmt: skip
@@ -126,8 +132,30 @@ class WrapUpScreen(Screen):
         for label, w in zip(self._acc_labels, (self.role, self.nurse_setting, self.staff_name,
                             self.staff_rpps), strict=True):  # fmt: skip
             f2.addRow(label, w)
-        f2.addRow(self.in_parcours)
         self.role.currentIndexChanged.connect(self._on_role)
+        self.cov_box = QGroupBox()
+        f3 = QFormLayout(self.cov_box)
+        self.eligibility_note = QLabel()
+        self.eligibility_note.setWordWrap(True)
+        self.exoneration = QComboBox()
+        self.has_amc = QCheckBox()
+        self.has_amc.setChecked(True)
+        self.preview_label = QLabel()
+        self.preview_label.setObjectName("coveragePreview")
+        self.preview_label.setWordWrap(True)
+        self._exo_label = QLabel()
+        f3.addRow(self.in_parcours)
+        f3.addRow(self.eligibility_note)
+        f3.addRow(self._exo_label, self.exoneration)
+        f3.addRow(self.has_amc)
+        f3.addRow(self.preview_label)
+        for box in (self.in_parcours, self.has_amc):
+            box.setMinimumHeight(48)
+            box.toggled.connect(self._update_preview)
+        for combo in (self.act_code, self.role, self.nurse_setting, self.exoneration):
+            combo.currentIndexChanged.connect(self._update_preview)
+        self.act_code.editTextChanged.connect(self._update_preview)
+        self.doctor_specialty.editingFinished.connect(self._update_preview)
         self.docs_box = QGroupBox()
         self._docs_layout = QVBoxLayout(self.docs_box)
         self.no_docs = QLabel()
@@ -162,7 +190,8 @@ class WrapUpScreen(Screen):
         self.set_back(self.back_button)
         body = QWidget()
         bl = QVBoxLayout(body)
-        for w in (self.summary_note, self.doctor_box, self.acc_box, self.docs_box, self.dis_box):
+        for w in (self.summary_note, self.doctor_box, self.acc_box, self.cov_box, self.docs_box,
+                  self.dis_box):  # fmt: skip
             bl.addWidget(w)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
@@ -203,6 +232,8 @@ class WrapUpScreen(Screen):
         if hint is None and eligibility is not None:
             hint = bool(getattr(eligibility, "in_parcours", True))
         self.in_parcours.setChecked(True if hint is None else hint)
+        exo = self._ctx.exoneration_hint
+        self.exoneration.setCurrentIndex([k for k, _, _ in EXONERATIONS].index(exo))
         for doc in self._ctx.documents:
             cb = QCheckBox(doc.filename)
             cb.setMinimumHeight(48)
@@ -228,6 +259,10 @@ class WrapUpScreen(Screen):
             cb.deleteLater()
         self._doc_boxes.clear()
         self.error_label.clear()
+        self.preview_label.clear()
+        self.eligibility_note.clear()
+        self.exoneration.setCurrentIndex(0)
+        self.has_amc.setChecked(True)
         self.close_button.setEnabled(True)
 
     def retranslate(self, lang: str | None = None) -> None:
@@ -249,7 +284,9 @@ class WrapUpScreen(Screen):
         for label, text in zip(self._acc_labels, ("Rôle", "Cadre infirmier", "Nom", "RPPS"),
                                strict=True):  # fmt: skip
             label.setText(_tr(text))
-        for combo, items in ((self.role, ROLES), (self.nurse_setting, NURSE_SETTINGS)):
+        combos = ((self.role, ROLES), (self.nurse_setting, NURSE_SETTINGS),
+                  (self.exoneration, EXONERATIONS))  # fmt: skip
+        for combo, items in combos:
             i = max(0, combo.currentIndex())
             combo.blockSignals(True)
             combo.clear()
@@ -258,6 +295,10 @@ class WrapUpScreen(Screen):
             combo.blockSignals(False)
         self._on_role()
         self.in_parcours.setText(_tr("Dans le parcours de soins coordonnés"))
+        self.cov_box.setTitle(_tr("Prise en charge"))
+        self._exo_label.setText(_tr("Exonération"))
+        self.exoneration.setAccessibleName(_tr("Exonération du ticket modérateur"))
+        self.has_amc.setText(_tr("Complémentaire santé (mutuelle)"))
         self.docs_box.setTitle(_tr("Documents imprimés"))
         self.no_docs.setText(_tr("Aucun document reçu."))
         self.dis_box.setTitle(_tr("Désinfection de la cabine"))
@@ -269,6 +310,11 @@ class WrapUpScreen(Screen):
         self._retranslate_summary()
 
     def _retranslate_summary(self) -> None:
+        ctx = self._ctx
+        self.eligibility_note.setText(
+            (ctx.eligibility_fr if self._lang == "fr" else ctx.eligibility_en) if ctx else ""
+        )
+        self._update_preview()
         self.summary_note.setText(
             _tr("Acte repris du résumé du médecin : vérifiez-le.")
             if self._from_summary
@@ -277,6 +323,35 @@ class WrapUpScreen(Screen):
 
     def _on_role(self, *_: Any) -> None:
         self.nurse_setting.setEnabled(self.role.currentIndex() == 1)
+
+    def _money(self, amount: Any) -> str:
+        text = f"{amount:.2f}"
+        return f"{text.replace('.', ',')} €" if self._lang == "fr" else f"€{text}"
+
+    def _update_preview(self, *_: Any) -> None:
+        """Who pays what, recomputed as the staff changes the act, role or coverage."""
+        if self._ctx is None:
+            return
+        try:
+            p = self._service.preview(self._ctx.encounter_id, self.form())
+        except WrapUpError as exc:
+            self.preview_label.setText(exc.message(self._lang))
+            return
+        c, acc = p.coverage, p.accompanying
+        text = _tr(
+            "Médecin {tariff} : Assurance Maladie {amo}, complémentaire {amc}, "
+            "patient {patient} (dont participation forfaitaire {pf})."
+        ).format(tariff=self._money(c.tariff), amo=self._money(c.amo), amc=self._money(c.amc),
+                 patient=self._money(c.patient), pf=self._money(c.participation_forfaitaire))  # fmt: skip
+        if acc.act_code:
+            text += " " + _tr("Accompagnement {code} : {amount}.").format(
+                code=acc.act_code, amount=self._money(acc.amount)
+            )
+        if acc.cap_reached:
+            text += " " + _tr("Plafond annuel de l'accompagnement atteint ({cap}).").format(
+                cap=self._money(acc.annual_cap)
+            )
+        self.preview_label.setText(text)
 
     # --- closing ---------------------------------------------------------------------------------
     def form(self) -> WrapUpForm:
@@ -297,6 +372,8 @@ class WrapUpScreen(Screen):
             nurse_setting=NURSE_SETTINGS[self.nurse_setting.currentIndex()][0]
             if role == "nurse" else None,
             in_parcours=self.in_parcours.isChecked(),
+            exoneration=EXONERATIONS[max(0, self.exoneration.currentIndex())][0],
+            has_complementary=self.has_amc.isChecked(),
             printed_document_ids=[i for i, cb in self._doc_boxes.items() if cb.isChecked()],
             disinfection=Disinfection(ticked, self._clock(), self.dis_by.text().strip())
             if ticked else None,
