@@ -20,6 +20,7 @@ Run: ``uv run python -m bench latency`` (``--quick`` for a short pass).
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
 import threading
 import time
@@ -29,6 +30,7 @@ import numpy as np
 import psutil
 
 from bench.common import percentile, write_result
+from telecabine.session.encoders import ENCODE_STATS, VideoEncoding
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [
@@ -113,13 +115,16 @@ window.anchor = async (w, h, fps) => {
   window.tcA = { samples: [], frames: 0, firstAt: null };
   const c = document.createElement('canvas'); c.width = w; c.height = h;
   const g = c.getContext('2d');
+  // The same picture as the station's camera (BandCamera): its texture, scrolled 4 px a
+  // frame, so both encoders get the same work (a flat picture costs a fraction to encode).
+  const base = new Image(); base.src = '/base.png'; await base.decode();
   let seq = 0;
   const CELLS = 74, cw = Math.floor(w / CELLS), bh = Math.max(8, Math.round(h / 30));
   const draw = () => {
     seq = (seq + 1) & 0xFFFF;
     const t = Date.now() % 2 ** 48;
-    g.fillStyle = `hsl(${(seq * 3) % 360},60%,45%)`; g.fillRect(0, 0, w, h);
-    g.fillStyle = '#fff'; g.fillRect((seq * 8) % w, h / 2, 80, 80);
+    const dx = (seq * 4) % w;  // np.roll(base, 4 * seq, axis=1)
+    g.drawImage(base, dx, 0); g.drawImage(base, dx - w, 0);
     let sum = 0;
     for (let k = 5; k >= 0; k--) sum += Math.floor(t / 2 ** (8 * k)) % 256;
     sum += (seq >> 8) + (seq & 255);
@@ -138,6 +143,11 @@ window.anchor = async (w, h, fps) => {
   const video = document.createElement('video'); video.muted = true; video.autoplay = true; document.body.append(video);
   b.ontrack = (ev) => { video.srcObject = new MediaStream([ev.track]); watch(video, window.tcA); };
   stream.getTracks().forEach((t) => a.addTrack(t, stream));
+  // Keep 720p like the station (which steps down only when its encoder falls behind):
+  // otherwise Chromium's CPU-overuse detector halves the anchor's resolution on a loaded box.
+  const sender = a.getSenders()[0], params = sender.getParameters();
+  params.degradationPreference = 'maintain-resolution';
+  await sender.setParameters(params);
   await a.setLocalDescription(await a.createOffer());
   await b.setRemoteDescription(a.localDescription);
   await b.setLocalDescription(await b.createAnswer());
@@ -157,7 +167,7 @@ class BandCamera:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="bench-camera", daemon=True)
         rng = np.random.default_rng(7)
-        self._base = (
+        self.base = (
             rng.integers(40, 200, (H // 8, W // 8, 3), dtype=np.uint8).repeat(8, 0).repeat(8, 1)
         )
 
@@ -177,7 +187,7 @@ class BandCamera:
         seq, period, nxt = 0, 1 / FPS, time.monotonic()
         while not self._stop.is_set():
             seq += 1
-            img = np.roll(self._base, seq * 4, axis=1)
+            img = np.roll(self.base, seq * 4, axis=1)
             wall = time.time()
             draw_band(img, wall, seq)
             self.mailbox.put(VideoFrame(img, seq, time.monotonic(), wall))
@@ -202,16 +212,22 @@ class _PageSignaling:
             await self.session.on_signal(sig.Answer(encounter_id=message.encounter_id, sdp=sdp))
 
 
-async def _serve_page(script: str):
+async def _serve_page(script: str, base: np.ndarray):
+    import cv2
     from aiohttp import web
 
     html = f"<!doctype html><html><body><script>{script}</script></body></html>"
+    png = cv2.imencode(".png", base)[1].tobytes()
 
     async def index(_request):
         return web.Response(text=html, content_type="text/html")
 
+    async def base_png(_request):
+        return web.Response(body=png, content_type="image/png")
+
     app = web.Application()
     app.router.add_get("/", index)
+    app.router.add_get("/base.png", base_png)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", 0).start()
@@ -227,6 +243,20 @@ def _cpu(procs: list[psutil.Process]) -> float:
         except psutil.Error:
             pass
     return total
+
+
+def _threads(proc: psutil.Process) -> dict[str, float]:
+    """CPU seconds per thread of this process, grouped by name (executor workers together)."""
+    names = {t.native_id: t.name for t in threading.enumerate()}
+    out: dict[str, float] = {}
+    for t in proc.threads():
+        name = names.get(t.id, "other (native)")
+        if name.startswith(("ThreadPoolExecutor", "asyncio_")):  # the loop's default executor
+            name = "executor (video+audio encode)"
+        elif name == "MainThread":
+            name = "event loop (track, RTP/SRTP, ICE, SCTP)"
+        out[name] = out.get(name, 0.0) + t.user_time + t.system_time
+    return out
 
 
 def _chromium_procs() -> list[psutil.Process]:
@@ -246,14 +276,18 @@ async def _measure(quick: bool) -> dict[str, Any]:
         browser = await pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         page = await browser.new_page()
         # Served from 127.0.0.1 (a secure context: getUserMedia works there).
-        runner = await _serve_page(READER_JS.replace("__W__", str(W)).replace("__H__", str(H)))
+        cam = BandCamera()
+        script = READER_JS.replace("__W__", str(W)).replace("__H__", str(H))
+        runner = await _serve_page(script, cam.base)
         port = runner.addresses[0][1]
         await page.goto(f"http://127.0.0.1:{port}/")
         await page.wait_for_function("typeof window.answer === 'function'")
-        cam = BandCamera()
         cam.start()
         signaling = _PageSignaling(page)
-        session = CallSession(signaling, "bench", {"room": cam.mailbox}, play_audio=False)
+        encoding = VideoEncoding(codec=os.environ.get("BENCH_VIDEO_CODEC", "H264").upper())
+        session = CallSession(
+            signaling, "bench", {"room": cam.mailbox}, play_audio=False, encoding=encoding
+        )
         signaling.session = session
         await session.announce("bench-1", "bench", "40-64", "bench")
         t_call = time.monotonic()
@@ -265,17 +299,28 @@ async def _measure(quick: bool) -> dict[str, Any]:
         await asyncio.sleep(2)  # warm-up: REMB ramps the bitrate
         await page.evaluate("window.tc.samples = []")
         chrome = _chromium_procs()
+        ENCODE_STATS.reset()
+        conv0 = (session.video.convert_s, session.video.converted)
+        sent0 = (session.video.frames_sent, session.video.repeats)
+        th0 = _threads(me)
         c0, s0, t0 = _cpu(chrome), _cpu([me]), time.monotonic()
         rss_peak = 0
         while time.monotonic() - t0 < seconds:
             await asyncio.sleep(1)
             rss_peak = max(rss_peak, me.memory_info().rss)
         c1, s1, t1 = _cpu(chrome), _cpu([me]), time.monotonic()
+        th1 = _threads(me)
+        encode = ENCODE_STATS.summary()
+        converted = max(1, session.video.converted - conv0[1])
+        encode["convert_ms"] = round(1000 * (session.video.convert_s - conv0[0]) / converted, 2)
+        encode["sent_fps"] = round((session.video.frames_sent - sent0[0]) / (t1 - t0), 1)
+        encode["repeat_fps"] = round((session.video.repeats - sent0[1]) / (t1 - t0), 1)
+        threads = {k: round(100 * (v - th0.get(k, 0.0)) / (t1 - t0), 1) for k, v in th1.items()}
         station = await page.evaluate("window.tc.samples")
         stats = await page.evaluate("""async () => { let o = {}; (await window.stationPc.getStats())
           .forEach((s) => { if (s.type === 'inbound-rtp' && s.kind === 'video') o = {w: s.frameWidth,
           h: s.frameHeight, fps: s.framesPerSecond, bytes: s.bytesReceived, dropped: s.framesDropped,
-          decoded: s.framesDecoded, jitter_buffer_ms: 1000 * s.jitterBufferDelay /
+          decoded: s.framesDecoded, decoder: s.decoderImplementation, jitter_buffer_ms: 1000 * s.jitterBufferDelay /
           Math.max(1, s.jitterBufferEmittedCount), decode_ms: 1000 * s.totalDecodeTime /
           Math.max(1, s.framesDecoded), jitter_ms: 1000 * s.jitter}; }); return o; }""")  # fmt: skip
         bitrate = None
@@ -302,13 +347,22 @@ async def _measure(quick: bool) -> dict[str, Any]:
           && s.kind === 'video') o = {w: s.frameWidth, h: s.frameHeight, fps: s.framesPerSecond,
           jitter_buffer_ms: 1000 * s.jitterBufferDelay / Math.max(1, s.jitterBufferEmittedCount)};
           }); return o; }""")
+        # Chromium's own encoder, same picture: codec and wall time per frame (totalEncodeTime).
+        anchor_encode = await page.evaluate("""async () => { let o = {}, codecs = {};
+          const r = await window.anchorPcs[0].getStats();
+          r.forEach((s) => { if (s.type === 'codec') codecs[s.id] = s.mimeType; });
+          r.forEach((s) => { if (s.type === 'outbound-rtp' && s.kind === 'video') o = {
+          encoder: s.encoderImplementation, codec: codecs[s.codecId], frames: s.framesEncoded,
+          encode_wall_ms: 1000 * s.totalEncodeTime / Math.max(1, s.framesEncoded),
+          bitrate_bps: 8 * s.bytesSent / Math.max(1, s.framesEncoded) * 30}; }); return o; }""")
         await browser.close()
         await runner.cleanup()
     return {
         "station": station, "anchor": anchor, "first_frame_s": first_frame_s,
         "station_cpu": (s1 - s0) / (t1 - t0), "chromium_cpu_station_run": (c1 - c0) / (t1 - t0),
         "chromium_cpu_anchor_run": (a1 - a0) / (ta1 - ta0), "rss_peak_mb": rss_peak / 2**20,
-        "sent_height": sent_height, "inbound": stats, "anchor_inbound": anchor_inbound, "station_bitrate_bps": bitrate, "seconds": seconds,
+        "sent_height": sent_height, "inbound": stats, "encode": encode, "threads": threads,
+        "anchor_encode": anchor_encode, "encoding": encoding, "anchor_inbound": anchor_inbound, "station_bitrate_bps": bitrate, "seconds": seconds,
     }  # fmt: skip
 
 
@@ -331,6 +385,9 @@ def run(quick: bool = False) -> dict[str, Any]:
         "chromium_encode_cpu_pct_estimate": round(
             100 * (m["chromium_cpu_anchor_run"] - m["chromium_cpu_station_run"]), 1),
         "station_rss_peak_mb": round(m["rss_peak_mb"], 1),
+        "station_threads_pct_of_one_core": m["threads"],
+        "station_encode": m["encode"], "anchor_encode": m["anchor_encode"],
+        "station_encoding": dataclasses.asdict(m["encoding"]),
         "station_video_bitrate_bps": m["station_bitrate_bps"], "inbound": m["inbound"],
         "anchor_inbound": m["anchor_inbound"],
         "station_sent_height_end": m["sent_height"],

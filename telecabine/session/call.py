@@ -23,8 +23,9 @@ from typing import Any, Literal, Protocol
 from telecabine.protocol import datachannel as dc
 from telecabine.protocol import signaling as sig
 from telecabine.session.documents import DocumentAssembler, DocumentError, ReceivedDocument
+from telecabine.session.encoders import DEFAULT_ENCODING, VideoEncoding
 from telecabine.session.media_in import AudioPlayer, RemoteVideo
-from telecabine.session.peer import StationPeer, tune_vp8
+from telecabine.session.peer import StationPeer
 from telecabine.session.quality import QualityTracker, ResolutionAdapter, describe
 from telecabine.session.tracks import (
     AudioSource,
@@ -97,10 +98,11 @@ class CallSession:
         fps: float = 30.0,
         max_height: int = 720,
         timing: CallTiming | None = None,
+        encoding: VideoEncoding = DEFAULT_ENCODING,
     ) -> None:
         if live_camera not in cameras:
             live_camera = next(iter(cameras))
-        tune_vp8()
+        self.encoding = encoding
         self.signaling = signaling
         self.station_id = station_id
         self.cameras = dict(cameras)
@@ -234,7 +236,7 @@ class CallSession:
         self._set_state("connecting" if first else "reconnecting")
         self.peer = StationPeer(
             self._ice_servers, self.video, self.audio, self.remote_video, self.player,
-            self._on_channel_message,
+            self._on_channel_message, self.encoding,
         )  # fmt: skip
         self.peer.channel.on("open", self._send_hello)
         offer = await self.peer.make_offer()

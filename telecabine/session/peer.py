@@ -23,30 +23,15 @@ from aiortc import (
     RTCPeerConnection,
     RTCSessionDescription,
 )
-from aiortc.codecs import vpx
 
 from telecabine.protocol import datachannel as dc
 from telecabine.protocol.envelope import ProtocolError
+from telecabine.session import encoders
 from telecabine.session.media_in import AudioPlayer, RemoteVideo, pump
 from telecabine.session.quality import Sample
 from telecabine.session.tracks import MixedAudioTrack, PeerTrack, SwitchableVideoTrack
 
 log = logging.getLogger(__name__)
-
-# aiortc starts VP8 at 500 kbps and caps it at 1.5 Mbps, which makes 720p soft (SPIKES.md).
-# Chromium's REMB then moves ``target_bitrate`` inside [MIN, MAX]; these are module globals
-# read at every clamp, so raising them here is how aiortc lets us tune it (issue #980).
-VP8_START_BPS = 1_500_000
-VP8_MIN_BPS = 300_000
-VP8_MAX_BPS = 3_000_000
-
-
-def tune_vp8(start: int = VP8_START_BPS, low: int = VP8_MIN_BPS, high: int = VP8_MAX_BPS) -> None:
-    """Set aiortc's VP8 start bitrate and the range bandwidth estimation may move it in."""
-    vpx.DEFAULT_BITRATE = start
-    vpx.MIN_BITRATE = low
-    vpx.MAX_BITRATE = high
-
 
 MessageHandler = Callable[[Any], Awaitable[None] | None]
 
@@ -62,7 +47,9 @@ class StationPeer:
         remote_video: RemoteVideo,
         player: AudioPlayer,
         on_message: MessageHandler,
+        encoding: encoders.VideoEncoding = encoders.DEFAULT_ENCODING,
     ) -> None:
+        encoders.install(encoding)
         servers = [
             RTCIceServer(urls=s["urls"], username=s.get("username"), credential=s.get("credential"))
             for s in ice_servers
@@ -74,6 +61,9 @@ class StationPeer:
         # delaying video to the audio jitter buffer (~100 ms measured). For a consultation the
         # lowest video delay matters more than lip sync within a few tens of milliseconds.
         video_sender._stream_id = str(uuid.uuid4())
+        for transceiver in self.pc.getTransceivers():
+            if transceiver.sender is video_sender:
+                encoders.prefer(transceiver, encoding.codec)
         self.remote_video = remote_video
         self.player = player
         self.on_message = on_message
