@@ -23,6 +23,7 @@ from telecabine.hub.config import HubSettings
 from telecabine.hub.db import billing_records
 from telecabine.hub.server import create_app, register_station
 from telecabine.hub.state import HUB
+from telecabine.protocol.billing import BATCH_PATH
 
 STATION = "cabine-test"
 
@@ -85,13 +86,24 @@ def close_encounters(store, station_id: str, n: int, start: int = 0) -> list[str
 class HubFaults:
     """Switches of the test-only middleware: 503 before the handler, 500 after it stored."""
 
-    mode: str = "ok"  # ok | 503_before | 500_after
+    mode: str = "ok"  # ok | 503_before | 500_after | no_batch (an older hub: batch path 404)
     hits: Counter = field(default_factory=Counter)
+    max_batch: int | None = None  # a hub with smaller batch limits: 413 above this count
 
 
 def _fault_middleware(faults: HubFaults):
     @web.middleware
     async def middleware(request: web.Request, handler):
+        if request.path == BATCH_PATH and request.method == "POST":
+            if faults.mode == "no_batch":
+                faults.hits["no_batch"] += 1
+                return web.json_response({"error": {"code": "not_found"}}, status=404)
+            if faults.max_batch is not None:
+                size = len((await request.json())["records"])
+                faults.hits["batch_sizes"] += 1
+                if size > faults.max_batch:
+                    faults.hits["413"] += 1
+                    return web.json_response({"error": {"code": "batch_too_large"}}, status=413)
         if request.path.startswith("/api/v1/billing-records") and request.method == "POST":
             if faults.mode == "503_before":
                 faults.hits["503_before"] += 1
