@@ -68,6 +68,8 @@ def run_station(settings: Settings, *, demo: bool) -> int:
     setup_logging(settings)
     log.info("station starting", extra={"mode": "demo" if demo else "run"})
     try:
+        if (rules_error := _check_rules_files(settings)) is not None:
+            return rules_error
         if not demo:  # open the DB and staff hasher while Qt starts: ~0.3 s saved
             with ThreadPoolExecutor(1, thread_name_prefix="store-open") as pool:
                 opening = pool.submit(_open_store_and_staff, settings)
@@ -76,6 +78,22 @@ def run_station(settings: Settings, *, demo: bool) -> int:
     finally:
         log.info("station stopped")
         teardown_logging()
+
+
+def _check_rules_files(settings: Settings) -> int | None:
+    """Operator copies of the tariffs / parcours rules (settings paths) are validated before
+    anything starts: a broken file stops the station (exit 2) naming the file, field and line,
+    rather than billing with figures the operator meant to replace."""
+    from telecabine.domain.datafile import DataFileError
+    from telecabine.services.billing_rules import rules_from_settings
+
+    try:
+        rules_from_settings(settings)
+    except DataFileError as exc:
+        log.error("rules file refused", extra={"code": exc.code, "field": exc.field})
+        print(f"{exc.message_fr}\n{exc.message_en}", file=sys.stderr)
+        return 2
+    return None
 
 
 def _open_store_and_staff(settings: Settings):
@@ -121,6 +139,7 @@ async def _main(app, settings: Settings, demo: bool, tasks: BackgroundTasks, ope
     import asyncio
 
     from telecabine.services.audit import AuditTrail
+    from telecabine.services.billing_rules import rules_from_settings
     from telecabine.services.intake import IntakeService
     from telecabine.services.staff import StaffService
     from telecabine.ui.shell import StationShell
@@ -144,6 +163,7 @@ async def _main(app, settings: Settings, demo: bool, tasks: BackgroundTasks, ope
         store.encounters,
         store.patients,
         settings.station_id,
+        rules=rules_from_settings(settings).parcours,  # operator copy when set (checked at start)
         on_error=tasks.report,
         audit=AuditTrail(store),
     )
@@ -305,6 +325,7 @@ def _stop_devices_when_leaving(shell, equipment, registry) -> None:
 
 def _wrapup_parts(station):
     """Wrap-up screen and the billing sync status; the sync worker runs on the loop."""
+    from telecabine.services.billing_rules import rules_from_settings
     from telecabine.services.sync_runtime import build_worker
     from telecabine.services.wrapup import WrapUpService
     from telecabine.ui.screens.wrapup import WrapUpScreen
@@ -313,7 +334,10 @@ def _wrapup_parts(station):
     settings = station.settings
     worker = build_worker(settings, station.store, settings.station_token or "")
     service = WrapUpService(
-        station.store, station_id=settings.station_id, on_closed=lambda _c: worker.wake()
+        station.store,
+        station_id=settings.station_id,
+        on_closed=lambda _c: worker.wake(),
+        rules=rules_from_settings(settings),  # tariffs / parcours rules, operator copies if set
     )
     screen = WrapUpScreen(service, lang=settings.language)
     status = SyncStatusWidget(lang=settings.language)
