@@ -21,18 +21,6 @@ import os
 import time
 from typing import Any
 
-import psutil
-
-from bench.call_harness import (
-    FPS,
-    H,
-    W,
-    cpu_seconds,
-    cpu_stress,
-    launch_browser,
-    load_average,
-    serve_page,
-)
 from bench.common import percentile, write_result
 
 DRAIN_JS = "() => { const s = window.tc.samples; window.tc.samples = []; return s; }"
@@ -67,8 +55,18 @@ def _window(samples: list[float], seconds: float) -> dict[str, Any]:
 
 
 async def _measure(quick: bool) -> dict[str, Any]:
+    import psutil
     from playwright.async_api import async_playwright
 
+    from bench.call_harness import (
+        H,
+        W,
+        cpu_seconds,
+        cpu_stress,
+        launch_browser,
+        load_average,
+        serve_page,
+    )
     from bench.latency import READER_JS, BandCamera, _PageSignaling
     from telecabine.protocol import signaling as sig
     from telecabine.session.call import CallSession
@@ -129,6 +127,8 @@ async def _measure(quick: bool) -> dict[str, Any]:
 
 def run(quick: bool = False) -> dict[str, Any]:
     """Measure and write ``results/buildup.json``."""
+    from bench.call_harness import FPS, H, W
+
     m = asyncio.run(_measure(quick))
     total, timed = m["total"], m["timed"]
     window = min(60.0, total / 3)

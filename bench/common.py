@@ -29,6 +29,8 @@ def machine() -> dict[str, Any]:
         "cpu": cpu,
         "python": platform.python_version(),
         "system": f"{platform.system()} {platform.release()}",
+        # Shared machines are noisy: the load when the result was written (end of the run).
+        "load_average_1_5_15": [round(x, 2) for x in os.getloadavg()],
     }
 
 
@@ -72,7 +74,14 @@ def write_result(
         "machine": machine(),
         "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     }
-    RESULTS.mkdir(parents=True, exist_ok=True)
+    folder = results_dir()
+    folder.mkdir(parents=True, exist_ok=True)
     suffix = ".quick.json" if quick else ".json"
-    (RESULTS / f"{name}{suffix}").write_text(json.dumps(result, indent=2, ensure_ascii=False))
+    (folder / f"{name}{suffix}").write_text(json.dumps(result, indent=2, ensure_ascii=False))
     return result
+
+
+def results_dir() -> Path:
+    """Where results go: ``bench/results``, or ``BENCH_RESULTS_DIR`` (tests use a temp folder)."""
+    override = os.environ.get("BENCH_RESULTS_DIR")
+    return Path(override) if override else RESULTS
