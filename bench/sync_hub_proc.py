@@ -2,8 +2,8 @@
 
 ``python bench/sync_hub_proc.py DATA_DIR [DATABASE_URL|stub]`` prints one JSON line
 ``{"port", "token"}``, then answers each ``count`` line on stdin with
-``{"rows", "distinct"}`` and stops at end of input. ``stub`` is not the hub: an endpoint that
-only counts keys and answers 201, to measure the station side alone.
+``{"rows", "distinct"}`` and stops at end of input. ``stub`` is not the hub: endpoints (single
+and batch) that only count keys and answer "created", to measure the station side alone.
 """
 
 from __future__ import annotations
@@ -20,6 +20,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "integ
 
 from sync_testlib import STATION, TestHub
 
+from telecabine.protocol.billing import BATCH_PATH
+
 
 class _Stub:
     """An ingest endpoint with no work behind it (the station side's own ceiling)."""
@@ -34,9 +36,19 @@ class _Stub:
         self.keys[request.headers["Idempotency-Key"]] += 1
         return web.json_response({"record": {}}, status=201)
 
+    async def _ingest_batch(self, request: web.Request) -> web.Response:
+        body = json.loads(await request.content.read())
+        results = []
+        for i, item in enumerate(body["records"]):
+            self.keys[item["idempotency_key"]] += 1
+            results.append({"index": i, "idempotency_key": item["idempotency_key"],
+                            "outcome": "created", "status": 201})  # fmt: skip
+        return web.json_response({"v": 1, "results": results})
+
     async def start(self) -> None:
         app = web.Application()
         app.router.add_post("/api/v1/billing-records", self._ingest)
+        app.router.add_post(BATCH_PATH, self._ingest_batch)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
