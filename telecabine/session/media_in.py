@@ -33,6 +33,8 @@ class RemoteVideo:
         self.last_at: float | None = None  # monotonic time of the last frame
         self.first_at: float | None = None
         self.on_frame: list[Callable[[], None]] = []
+        self.conversions = 0  # frames actually converted to RGB (the rest came from the cache)
+        self._shown: tuple[av.VideoFrame, int | None, np.ndarray] | None = None
 
     def push(self, frame: av.VideoFrame) -> None:
         """Store a newly decoded frame (replacing the previous one)."""
@@ -46,15 +48,27 @@ class RemoteVideo:
             cb()
 
     def latest_rgb(self, max_width: int | None = None) -> np.ndarray | None:
-        """The newest frame as an ``HxWx3`` RGB array, scaled down to ``max_width`` if given."""
+        """The newest frame as an ``HxWx3`` RGB array, scaled down to ``max_width`` if given.
+
+        The display timer asks more often than the doctor's camera delivers (25 Hz vs the
+        browser's adaptive rate): the same frame at the same width is converted once and the
+        result reused (callers must not modify the array).
+        """
         with self._lock:
             frame = self._frame
         if frame is None:
             return None
+        shown = self._shown
+        if shown is not None and shown[0] is frame and shown[1] == max_width:
+            return shown[2]
         if max_width and frame.width > max_width:
             height = int(frame.height * max_width / frame.width) // 2 * 2
-            return frame.to_ndarray(width=max_width, height=height, format="rgb24")
-        return frame.to_ndarray(format="rgb24")
+            rgb = frame.to_ndarray(width=max_width, height=height, format="rgb24")
+        else:
+            rgb = frame.to_ndarray(format="rgb24")
+        self.conversions += 1
+        self._shown = (frame, max_width, rgb)
+        return rgb
 
     @property
     def size(self) -> tuple[int, int] | None:
