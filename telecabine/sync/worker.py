@@ -139,6 +139,7 @@ class SyncWorker:
         self._concurrency = concurrency
         self._poll_s = poll_interval_s
         self._request_batch = max(1, min(request_batch, MAX_BATCH_RECORDS))
+        self._request_now = self._request_batch  # halved after a timeout (slow uplink)
         self._batch_concurrency = batch_concurrency
         self._probe_size = max(1, min(probe_size, batch_size))
         self._status = SyncStatus()
@@ -215,6 +216,7 @@ class SyncWorker:
                 answers = await uploader.upload_batch([(r.record_uuid, r.payload) for r in chunk])
                 if any(a is None or a.outcome in _STOP for a in answers):
                     trouble.set()
+                self._adapt_request_size(answers)
             pairs = list(zip(chunk, answers, strict=True))
             alone.extend(r for r, a in pairs if a is not None and a.outcome is Outcome.SINGLE)
             await self._apply(
@@ -223,13 +225,21 @@ class SyncWorker:
                 report,
             )
 
-        step = self._request_batch
+        step = self._request_now
         await asyncio.gather(*(one(due[i : i + step]) for i in range(0, len(due), step)))
         if not alone or trouble.is_set():
             return trouble.is_set()
         results, more_trouble = await self._upload_each(alone)  # hub without batches
         await self._apply(results, now, report)
         return more_trouble
+
+    def _adapt_request_size(self, answers: list[UploadResult | None]) -> None:
+        """Halve the records per request after a timeout (a 500-record batch may not get
+        through a slow 4G uplink in time), double it back after a batch that went through."""
+        if any(a is not None and a.detail == "timeout" for a in answers):
+            self._request_now = max(self._probe_size, self._request_now // 2)
+        elif answers and all(a is not None and a.outcome is not Outcome.RETRY for a in answers):
+            self._request_now = min(self._request_batch, self._request_now * 2)
 
     async def _upload_each(self, due: list[DueRecord]) -> tuple[Results, bool]:
         """One request per record with bounded concurrency (hub without the batch endpoint)."""

@@ -121,3 +121,19 @@ async def test_untried_records_of_a_batch_stay_untouched():
     report = await worker(box, up).run_once()
     assert report.unauthorized
     assert all(r.status == "pending" and r.attempts == 0 for r in box.rows.values())
+
+
+async def test_timeouts_halve_the_records_per_request_and_success_grows_it_back():
+    box = MemoryOutbox(2000)
+    timeout = UploadResult(Outcome.RETRY, None, "timeout")
+    up = BatchScripted(lambda u, n: timeout if n <= 3 else OK)
+    w = worker(box, up, batch_concurrency=1, probe_size=25)
+    late = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    for hours in range(1, 5):
+        w._clock = lambda h=hours: late.replace(hour=9 + h)  # retries due each pass
+        await w.run_once()
+    sizes = [len(b) for b in up.batches]
+    assert sizes[:3] == [500, 25, 25]  # full, then probes after failed passes
+    assert w._request_now <= MAX_BATCH_RECORDS
+    assert max(sizes[3:]) == MAX_BATCH_RECORDS  # back to full batches after successes
+    assert box.counts().pending == 0
