@@ -1,4 +1,5 @@
-"""The consultation record PDF is rendered by Qt and its text holds what CSP R6316 requires."""
+"""The consultation record PDF is rendered by Qt and its text holds what CSP R6316 requires;
+it is never written to disk in clear by the wrap-up (only the encrypted store keeps it)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import unicodedata
 from datetime import UTC, datetime
 
 from pypdf import PdfReader
+from PySide6.QtCore import QPoint, Qt
 from wrapup_testlib import encounter_in_wrap_up
 
 from telecabine.services.wrapup import (
@@ -16,6 +18,7 @@ from telecabine.services.wrapup import (
     WrapUpService,
 )
 from telecabine.ui.record_pdf import render_record_pdf
+from telecabine.ui.screens.wrapup import WrapUpScreen
 
 NOW = datetime(2026, 3, 2, 9, 40, tzinfo=UTC)
 
@@ -26,31 +29,82 @@ def _text(pdf: bytes) -> str:
     return unicodedata.normalize("NFKC", text)  # Qt's fonts use ligatures ("ﬁ")
 
 
-def test_record_pdf_text(qapp, station_store):
-    eid = encounter_in_wrap_up(station_store)
-    svc = WrapUpService(station_store, station_id="cabine-test", clock=lambda: NOW)
+def _closed(store, *, ins_status: str | None = None) -> tuple[WrapUpService, str]:
+    eid = encounter_in_wrap_up(store)
+    if ins_status is not None:
+        store.patients.update(store.encounters.get(eid).patient_id, ins_status=ins_status,
+                              birth_place_insee="75056")  # fmt: skip
+    svc = WrapUpService(store, station_id="cabine-test", clock=lambda: NOW)
     ctx = svc.load(eid)
     svc.close(eid, WrapUpForm(
         doctor=ctx.summary_act, accompanying_role="pharmacist", staff_name="Claire Dubois",
         staff_rpps="10000000002", printed_document_ids=[d.id for d in ctx.documents],
         disinfection=Disinfection(tuple(k for k, _, _ in DISINFECTION_CHECKLIST), NOW, "Claire"),
     ))  # fmt: skip
+    return svc, eid
+
+
+def test_record_pdf_text(qapp, station_store):
+    svc, eid = _closed(station_store)
     pdf = render_record_pdf(svc.record(eid), "fr")
     assert pdf.startswith(b"%PDF")
     text = _text(pdf)
     for expected in (
-        "Compte rendu de téléconsultation",
-        "MARTIN Jeanne Marie", "12/05/1948", "248057512345690",  # identity
-        "Dr Paul Lefèvre", "10000000001", "Claire Dubois",  # professionals
-        "Début", "Fin",  # date and time
-        "TCG", "Téléconsultation du médecin généraliste", "Ordonnance",  # acts, outcome
-        "ordonnance.pdf", "imprimé",  # prescriptions
-        "video_frozen",  # technical incidents
-        "Consentement donné", "2026-01",  # consent
-        "Confirmée par Claire",  # disinfection
+        "Compte rendu de téléconsultation / Teleconsultation record",
+        # identity: INS traits; an unqualified identity shows the NIR masked
+        "MARTIN Jeanne Marie", "né(e) le 12/05/1948", "sexe F", "2 48 •• •• ••• ••• 90",
+        "Identité provisoire : matricule INS non communiqué",
+        "Professionnels / Professionals",
+        "Dr Paul Lefèvre", "RPPS 10000000001", "Médecine générale",
+        "Claire Dubois (Pharmacien(ne), RPPS 10000000002)",
+        "Date et heure / Date and time", "Début", "Fin",
+        "Actes / Acts", "TCG Téléconsultation du médecin généraliste — 25.00 €",
+        "Issue : Ordonnance", "Accompagnement : TLM — 5.00 €",
+        "Conclusion du médecin : Angine virale probable",
+        "Prescriptions et documents / Prescriptions and documents",
+        "Ordonnance « ordonnance.pdf » (imprimé)",
+        "Incidents techniques / Technical incidents",
+        "Image figée (caméra otoscope figée 4 s)",
+        "Consentement / Consent",
+        "Consentement donné (teleconsultation, texte d'information version 2026-01) par le "
+        "patient",
+        "Désinfection de la cabine / Cabin disinfection", "Confirmée par Claire",
     ):  # fmt: skip
         assert expected in text, (expected, text)
+    assert "248057512345690" not in text and "2 48 05 75" not in text
     doc_id = svc.attach_record_pdf(eid, pdf)
     assert station_store.encounters.get_document(doc_id).kind == "record"
     english = _text(render_record_pdf(svc.record(eid), "en"))
-    assert "GP teleconsultation" in english and "Consent given" in english
+    for expected in ("Patient / Patient", "GP teleconsultation", "Consent given",
+                     "Provisional identity: INS number not shown", "Frozen picture",
+                     "Teleconsulting doctor", "(Pharmacist, RPPS 10000000002)"):  # fmt: skip
+        assert expected in english, (expected, english)
+
+
+def test_qualified_identity_prints_the_ins_matricule(qapp, station_store):
+    svc, eid = _closed(station_store, ins_status="qualifiee")
+    text = _text(render_record_pdf(svc.record(eid), "fr"))
+    assert "Matricule INS 2 48 05 75 123 456 90 (OID urn:oid:1.2.250.1.213.1.4.8)" in text
+    assert "Identité qualifiée" in text and "lieu de naissance (INSEE) 75056" in text
+
+
+def test_wrap_up_keeps_the_record_only_in_the_encrypted_store(qtbot, station_store, data_dir):
+    eid = encounter_in_wrap_up(station_store)
+    svc = WrapUpService(station_store, station_id="cabine-test", clock=lambda: NOW)
+    screen = WrapUpScreen(svc, clock=lambda: NOW)
+    qtbot.addWidget(screen)
+    screen.on_enter({"encounter_id": eid, "staff_name": "Claire Dubois"})
+    for box in screen.dis_items.values():
+        qtbot.mouseClick(box, Qt.MouseButton.LeftButton, pos=QPoint(12, box.height() // 2))
+    with qtbot.waitSignal(screen.sig_closed, timeout=10_000):
+        qtbot.mouseClick(screen.close_button, Qt.MouseButton.LeftButton)
+    record = [d for d in station_store.encounters.documents(eid) if d.kind == "record"]
+    assert len(record) == 1 and record[0].content.startswith(b"%PDF")
+    assert "MARTIN" in _text(record[0].content)
+    # Nothing in the data directory (database, WAL, key file, any temp file) holds a PDF or
+    # the patient's name in clear.
+    files = [p for p in data_dir.rglob("*") if p.is_file()]
+    assert files
+    for path in files:
+        raw = path.read_bytes()
+        assert b"%PDF" not in raw and b"MARTIN" not in raw, path.name
