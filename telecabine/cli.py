@@ -192,6 +192,24 @@ def _check_run(args: argparse.Namespace) -> int:
     return run_check(_settings(args), args.json, args.list_devices)
 
 
+def _settings_configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--markdown", action="store_true", help="Tableau Markdown / Markdown table")
+
+
+def _settings_run(args: argparse.Namespace) -> int:
+    from telecabine.config import describe_settings
+
+    rows = describe_settings()
+    if args.markdown:
+        print("| Variable | Défaut / default | Description |\n|---|---|---|")
+        for r in rows:
+            print(f"| `{r['env']}` | `{r['default']}` | {r['description']} |")
+        return 0
+    for r in rows:
+        print(f"{r['env']} = {r['default']!r}\n    {r['description']}")
+    return 0
+
+
 COMMANDS: dict[str, tuple[str, Configure, Handler]] = {
     "run": ("Démarrer la station / start the station", _station_options, _cmd_run),
     "demo": (
@@ -240,6 +258,11 @@ COMMANDS: dict[str, tuple[str, Configure, Handler]] = {
         "Export des enregistrements de facturation (CSV) / export billing records",
         _export_configure,
         _export_run,
+    ),
+    "settings": (
+        "Toutes les options (variables TELECABINE_…) / every option with its default",
+        _settings_configure,
+        _settings_run,
     ),
 }
 

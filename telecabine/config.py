@@ -210,6 +210,35 @@ class Settings(BaseSettings):
         self.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
 
 
+SECRET_FIELDS = frozenset({"station_token"})
+
+
+def describe_settings() -> list[dict[str, str]]:
+    """Every option once: name, environment variable, default and description (docs, CLI).
+
+    Generated from the fields above, so the list cannot drift from the code; secrets show no
+    value, and ``data_dir`` shows the platform default rather than this machine's path.
+    """
+    rows = []
+    for name, info in Settings.model_fields.items():
+        if name == "data_dir":
+            default = "platformdirs user data dir / telecabine"
+        elif name in SECRET_FIELDS:
+            default = "(secret)"
+        else:
+            value = info.get_default(call_default_factory=True)
+            default = "" if value is None else str(value)
+        rows.append(
+            {
+                "name": name,
+                "env": f"TELECABINE_{name.upper()}",
+                "default": default,
+                "description": info.description or "",
+            }
+        )
+    return rows
+
+
 def load_settings(**overrides: object) -> Settings:
     """Build settings from the environment, with explicit overrides (e.g. CLI flags) on top."""
     clean = {k: v for k, v in overrides.items() if v is not None}
