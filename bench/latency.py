@@ -1,18 +1,24 @@
 """Glass-to-glass latency, station (aiortc) -> Debian Chromium, 720p30, with its anchor.
 
-The station side is the real session code (:class:`telecabine.session.call.CallSession` with the
-tuned VP8 encoder) fed by a camera thread that draws its capture wall clock into the picture
+The station side is the real session code (:class:`telecabine.session.call.CallSession` with its
+tuned encoders, :mod:`telecabine.session.encoders`; ``BENCH_VIDEO_CODEC=VP8`` prefers VP8 instead
+of H.264) fed by a camera thread that draws its capture wall clock into the picture
 (``telecabine.devices.timestamp_code``). Chromium (Playwright) answers, and on every presented
 frame (``requestVideoFrameCallback``) draws it into a canvas, reads the band back with a JS twin
 of ``read_band`` and records ``Date.now() - captured`` (same machine clock).
 
-Anchor, same run, same page: Chromium -> Chromium (a canvas drawing the same band at 720p30,
-``captureStream`` -> RTCPeerConnection -> RTCPeerConnection -> the same reader).
+Anchor, same run, same page: Chromium -> Chromium (a canvas drawing the *same picture* - the
+camera's texture scrolled 4 px a frame, and the same band - at 720p30 held at 720p, encoded with
+the codec the station negotiated, ``captureStream`` -> RTCPeerConnection -> RTCPeerConnection ->
+the same reader). A flat picture would cost Chromium's encoder a fraction of ours and say
+nothing about the encoders.
 During the station run the page also sends its fake 640x480 camera and microphone to the
 station, as the console does, so the station's CPU includes decoding the doctor's video.
-Also recorded: the station process's CPU share, Chromium's CPU in both runs, peak RSS, the
-first-frame time after the answer and the p50 drift between the first and last thirds
-(latency build-up).
+Also recorded: the station process's CPU share and per thread (camera, event loop = track +
+RTP/SRTP/ICE/SCTP, executor = video+audio encode, decoders), the encoder's CPU and wall time per
+frame and the capture -> encoded delay on the station (vs Chromium's own ``totalEncodeTime``),
+Chromium's jitter-buffer and decode times, Chromium's CPU in both runs, peak RSS, the first-frame
+time after the answer and the p50 drift between the first and last thirds (latency build-up).
 
 Run: ``uv run python -m bench latency`` (``--quick`` for a short pass).
 """
@@ -111,7 +117,7 @@ window.answer = async (sdp) => {
   window.answeredAt = performance.now();
   return pc.localDescription.sdp;
 };
-window.anchor = async (w, h, fps) => {
+window.anchor = async (w, h, fps, codec) => {
   window.tcA = { samples: [], frames: 0, firstAt: null };
   const c = document.createElement('canvas'); c.width = w; c.height = h;
   const g = c.getContext('2d');
@@ -148,6 +154,10 @@ window.anchor = async (w, h, fps) => {
   const sender = a.getSenders()[0], params = sender.getParameters();
   params.degradationPreference = 'maintain-resolution';
   await sender.setParameters(params);
+  // The codec the station negotiated, so both encoders do the same job.
+  const all = RTCRtpSender.getCapabilities('video').codecs;
+  const first = all.filter((c) => c.mimeType.toLowerCase() === `video/${codec.toLowerCase()}`);
+  if (first.length) a.getTransceivers()[0].setCodecPreferences([...first, ...all.filter((c) => !first.includes(c))]);
   await a.setLocalDescription(await a.createOffer());
   await b.setRemoteDescription(a.localDescription);
   await b.setLocalDescription(await b.createAnswer());
@@ -334,7 +344,8 @@ async def _measure(quick: bool) -> dict[str, Any]:
         await page.evaluate("window.stationPc.close()")
 
         # Anchor: Chromium -> Chromium in the same page, same band, same size and rate.
-        await page.evaluate(f"window.anchor({W}, {H}, {FPS})")
+        codec = encode["codec"] or encoding.codec
+        await page.evaluate(f"window.anchor({W}, {H}, {FPS}, '{codec}')")
         await asyncio.sleep(2)
         await page.evaluate("window.tcA.samples = []")
         chrome = _chromium_procs()
