@@ -76,6 +76,7 @@ async def _measure(quick: bool) -> dict[str, Any]:
     every = 5.0
     timed: list[tuple[float, float]] = []  # (seconds since stress started, latency ms)
     heights: list[tuple[float, int]] = []
+    rss: list[tuple[float, float]] = []  # station process memory: a leak would show here
     reader, url = await serve_page(READER_JS.replace("__W__", str(W)).replace("__H__", str(H)))
     cam = BandCamera()
     try:
@@ -109,6 +110,7 @@ async def _measure(quick: bool) -> dict[str, Any]:
                         at = time.monotonic() - t0
                         timed.extend((at, v) for v in await page.evaluate(DRAIN_JS))
                         heights.append((round(at, 1), session.video.max_height))
+                        rss.append((round(at, 1), round(me.memory_info().rss / 2**20, 1)))
                     s1, t1 = cpu_seconds([me]), time.monotonic()
                     inbound = await page.evaluate(INBOUND_JS)
                     stress_load = load_average()
@@ -121,7 +123,7 @@ async def _measure(quick: bool) -> dict[str, Any]:
     return {
         "timed": timed, "baseline": baseline, "total": total, "stress": stress["how"],
         "station_cpu_pct": round(100 * (s1 - s0) / (t1 - t0), 1), "inbound_end": inbound,
-        "heights": heights, "load_under_stress": stress_load,
+        "heights": heights, "load_under_stress": stress_load, "rss": rss,
     }  # fmt: skip
 
 
@@ -150,6 +152,8 @@ def run(quick: bool = False) -> dict[str, Any]:
         "station_sent_height_lowest": lowest, "station_sent_height_end": m["heights"][-1][1]
         if m["heights"] else None,
         "received_in_chromium_end": m["inbound_end"],
+        "station_rss_mb_first_last_max": [m["rss"][0][1], m["rss"][-1][1],
+                                          max(v for _, v in m["rss"])] if m["rss"] else None,
         "load_average_1_5_15_under_stress": m["load_under_stress"],
         "resolution": f"{W}x{H}@{FPS}",
     }  # fmt: skip

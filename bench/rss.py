@@ -44,6 +44,7 @@ from bench.call_harness import (
 from bench.common import write_result
 
 READY = "bench-station: encounter "
+MILESTONE = "bench-station: rss_mb "
 CONSOLE_INBOUND_JS = """async () => { const c = window.__telecabineCall;
   if (!c || !c.state.pc) return null; let o = null;
   (await c.state.pc.getStats()).forEach((s) => { if (s.type === 'inbound-rtp' && s.kind === 'video')
@@ -84,13 +85,17 @@ async def _station(hub_url: str, token: str, data_dir: str) -> int:
     from telecabine.store import open_store
     from telecabine.ui.screens.call import CallScreen
 
+    _milestone("qt_and_station_modules_loaded")
     settings = load_settings(data_dir=Path(data_dir), insecure_file_keyring=True,
                              simulated_devices=True, hub_url=hub_url, station_token=token,
                              station_id="bench-cabin")  # fmt: skip
     settings.ensure_dirs()
     store = open_store(settings)
+    _milestone("store_open")
     registry = DeviceRegistry(settings)
     consultation = build_consultation(settings, store.encounters, registry)
+    await asyncio.sleep(2)  # cameras and audio running
+    _milestone("devices_running")
     try:
         enc = store.encounters.create(settings.station_id)
         for state in ("identified", "consented"):  # the encounter state machine's steps
@@ -100,15 +105,25 @@ async def _station(hub_url: str, token: str, data_dir: str) -> int:
         screen.show()
         screen.on_enter({"encounter_id": enc.id, "reason": "Bench", "age_band": "40-64",
                          "flagged_vitals": [], "lang": "fr"})  # fmt: skip
+        await asyncio.sleep(1)
+        _milestone("call_screen_shown_waiting")
         print(f"{READY}{enc.id}", flush=True)
         await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
         if consultation.call is not None:
             await consultation.call.hangup("station")
         screen.hide()
+        await asyncio.sleep(2)
+        _milestone("after_hangup")
     finally:
         registry.stop_all()
         store.close()
     return 0
+
+
+def _milestone(label: str) -> None:
+    """Child: print this process's RSS at a step (read back by the parent)."""
+    rss = psutil.Process().memory_info().rss / 2**20
+    print(f"{MILESTONE}{label} {rss:.1f}", flush=True)
 
 
 async def _sample(procs_fn, seconds: float) -> dict[str, Any]:
@@ -136,9 +151,13 @@ async def _ours(hub, page, seconds: float, tmp: Path) -> dict[str, Any]:
     )  # fmt: skip
     try:
         assert proc.stdout is not None and proc.stdin is not None
-        line = (await asyncio.wait_for(proc.stdout.readline(), 60)).decode()
-        if not line.startswith(READY):
-            raise RuntimeError(f"station did not start: {line!r}")
+        milestones: dict[str, float] = {}
+        while not (line := (await asyncio.wait_for(proc.stdout.readline(), 60)).decode()).startswith(READY):  # fmt: skip
+            if not line:
+                raise RuntimeError("station exited before announcing")
+            if line.startswith(MILESTONE):
+                label, value = line[len(MILESTONE) :].split()
+                milestones[label] = float(value)
         setup_ms, _ = await console_take(page, line[len(READY) :].strip())
         deadline = time.monotonic() + 20
         while ((await page.evaluate(CONSOLE_INBOUND_JS)) or {}).get("decoded", 0) < 30:
@@ -151,7 +170,12 @@ async def _ours(hub, page, seconds: float, tmp: Path) -> dict[str, Any]:
         measured["setup_ms"] = round(setup_ms, 1)
         proc.stdin.write(b"stop\n")
         await proc.stdin.drain()
+        for raw in (await asyncio.wait_for(proc.stdout.read(), 30)).decode().splitlines():
+            if raw.startswith(MILESTONE):
+                label, value = raw[len(MILESTONE) :].split()
+                milestones[label] = float(value)
         await asyncio.wait_for(proc.wait(), 30)
+        measured["milestones_rss_mb"] = milestones
         await back_to_queue(page)
         return measured
     finally:
@@ -234,6 +258,7 @@ def run(quick: bool = False) -> dict[str, Any]:
         "station_cpu_pct_in_call": ours["cpu_pct"], "doctor_sees": ours["doctor_sees"],
         "station_idle_first_page": m["idle"],
         "call_cost_mb": round(ours["peak"]["rss_mb"] - m["idle"]["rss_mb"], 1),
+        "station_rss_by_step_mb": ours["milestones_rss_mb"],
         "chromium_station_pss_peak_mb": anchor["peak"]["pss_mb"],
         "chromium_station_rss_sum_peak_mb": anchor["peak"]["rss_mb"],
         "chromium_station_processes": anchor["by_process"],
