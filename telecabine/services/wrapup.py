@@ -10,6 +10,7 @@ so a record the hub would refuse never enters the outbox.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -30,11 +31,12 @@ from telecabine.domain.encounter import EncounterState, transition
 from telecabine.domain.errors import DomainError
 from telecabine.domain.ins import age_on
 from telecabine.protocol.billing import BillingRecord
-from telecabine.services.billing_ledger import pharmacist_year_to_date
+from telecabine.services.billing_ledger import note_accompaniment, pharmacist_year_to_date
 from telecabine.services.billing_rules import StationRules
 from telecabine.services.wrapup_hints import eligibility_hints
 from telecabine.services.wrapup_record import ConsultationRecord, build_record
 
+log = logging.getLogger(__name__)
 OUTCOMES = ("prescription", "advice", "referral", "emergency", "other")
 # The cabin checklist (key, French, English); every item must be ticked before closing.
 DISINFECTION_CHECKLIST: tuple[tuple[str, str, str], ...] = (
@@ -339,6 +341,10 @@ class WrapUpService:
         self._store.encounters.close_with_billing(
             encounter_id, payload, record_uuid, now, actor=actor
         )
+        try:  # the yearly TLM tally that outlives retention (healed on the next read if lost)
+            note_accompaniment(self._store, record_uuid, payload, actor)
+        except Exception:
+            log.exception("accompaniment tally not written (will be healed)")
         closed = Closed(record_uuid, payload)
         if self._on_closed is not None:
             self._on_closed(closed)
