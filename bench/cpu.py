@@ -153,11 +153,12 @@ def _rate(a: dict, b: dict, dt: float) -> dict[str, Any]:
 
 
 async def _anchor(
-    spage, send, rpage, recv, decode: bool, seconds: float, warm: float
+    spage, send, rpage, recv, decode: bool, seconds: float, warm: float, codec: str
 ) -> dict[str, Any]:
     await rpage.evaluate(RESET_RECEIVER_JS, decode)
     try:
-        offer = await spage.evaluate("([w, h, f]) => window.startSender(w, h, f, [])", [W, H, FPS])
+        offer = await spage.evaluate("([w, h, f, c]) => window.startSender(w, h, f, [], c)",
+                                     [W, H, FPS, codec])  # fmt: skip
         answer = await rpage.evaluate("(sdp) => window.answer(sdp)", offer)
         await spage.evaluate("(sdp) => window.acceptAnswer(sdp)", answer)
         await _until(lambda: _frames(rpage), 20, "anchor video in the receiver")
