@@ -22,6 +22,7 @@ from telecabine.domain.billing import (
     compute_coverage,
     load_tariffs,
     participation_forfaitaire,
+    specialty_code,
     tariff,
 )
 
@@ -153,3 +154,18 @@ def test_real_acts_shares_sum_to_the_tariff_and_are_never_negative(
         assert c.patient == 0
     if not has_amc:
         assert c.amc == 0
+
+
+@pytest.mark.parametrize(
+    ("sent", "code"),
+    [("cardiology", "cardiology"), ("Cardiologie", "cardiology"), ("PSYCHIATRIE", "psychiatry"),
+     ("Psychiatry", "psychiatry"), ("Pediatrie", "pediatrics"), ("Médecine générale",
+     "general_practice"), ("Dermatologie", None), ("", None)],
+)  # fmt: skip
+def test_tc_takes_the_specialty_as_the_console_sends_it(sent, code):
+    assert specialty_code(sent) == code
+    if code is None:
+        with pytest.raises(UnknownAct, match="TC"):
+            tariff("TC", TE2_RAISE, specialty=sent)
+    else:
+        assert tariff("TC", TE2_RAISE, specialty=sent) == tariff("TC", TE2_RAISE, specialty=code)
