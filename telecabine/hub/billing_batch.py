@@ -22,6 +22,7 @@ from typing import Any
 from uuid import UUID
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 from pydantic import ValidationError
 from sqlalchemy import insert, select
 from sqlalchemy.exc import DBAPIError, IntegrityError
@@ -205,7 +206,11 @@ def _answer(p: _Prepared, stored: dict[str, tuple[str, datetime]], created: set[
 async def ingest_batch(request: web.Request) -> web.Response:
     """``POST /api/v1/billing-records/batch``: store up to 500 records idempotently."""
     station = request[PRINCIPAL].station
-    raw_body = await _read_limited(request, MAX_BATCH_BYTES)
+    try:
+        raw_body = await _read_limited(request, MAX_BATCH_BYTES)
+    except (ConnectionError, HttpProcessingError):
+        # The station went away mid-body (killed, network cut): nothing stored, it will resend.
+        return json_error(400, "incomplete_body", "Corps incomplet / incomplete body")
     if raw_body is None:
         return _too_large()
     try:

@@ -141,3 +141,19 @@ async def test_batch_envelope_errors_are_clear_and_never_500(hub_env):
         async with s.post(url, json=huge, headers=auth(hub_env)) as resp:
             assert resp.status == 413
     assert await count_rows(hub_env) == 0
+
+
+async def test_station_gone_mid_body_stores_nothing_and_logs_no_error(hub_env, caplog):
+    port = int(hub_env.url.rsplit(":", 1)[1])
+    _reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    head = (f"POST {BATCH_PATH} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+            f"Authorization: Bearer {hub_env.station_token}\r\nContent-Length: 100000\r\n\r\n")  # fmt: skip
+    writer.write(head.encode() + b'{"v": 1, "records": [')
+    await writer.drain()
+    await asyncio.sleep(0.2)
+    writer.transport.abort()  # killed mid-body
+    await asyncio.sleep(0.3)
+    status, body = await post_batch(hub_env, None, json=batch(record()))
+    assert status == 200 and body["results"][0]["outcome"] == "created"
+    assert await count_rows(hub_env) == 1
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]
