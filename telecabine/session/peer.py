@@ -26,7 +26,7 @@ from aiortc import (
 
 from telecabine.protocol import datachannel as dc
 from telecabine.protocol.envelope import ProtocolError
-from telecabine.session import encoders
+from telecabine.session import encoders, playout
 from telecabine.session.media_in import AudioPlayer, RemoteVideo, pump
 from telecabine.session.quality import Sample
 from telecabine.session.tracks import MixedAudioTrack, PeerTrack, SwitchableVideoTrack
@@ -64,6 +64,9 @@ class StationPeer:
         for transceiver in self.pc.getTransceivers():
             if transceiver.sender is video_sender:
                 encoders.prefer(transceiver, encoding.codec)
+        playout.enable(encoding.playout_delay_ms is not None)
+        if encoding.playout_delay_ms is not None:
+            playout.attach(video_sender, *encoding.playout_delay_ms)
         self.remote_video = remote_video
         self.player = player
         self.on_message = on_message
