@@ -295,9 +295,10 @@ async def _measure(quick: bool) -> dict[str, Any]:
         cam.start()
         signaling = _PageSignaling(page)
         encoding = VideoEncoding(codec=os.environ.get("BENCH_VIDEO_CODEC", "H264").upper())
-        if os.environ.get("BENCH_PLAYOUT_DELAY"):  # "min,max" in ms, e.g. "0,0"
-            low, high = (int(v) for v in os.environ["BENCH_PLAYOUT_DELAY"].split(","))
-            encoding = dataclasses.replace(encoding, playout_delay_ms=(low, high))
+        delay = os.environ.get("BENCH_PLAYOUT_DELAY", "")  # "min,max" in ms, or "none"
+        if delay:
+            low_high = None if delay == "none" else tuple(int(v) for v in delay.split(","))
+            encoding = dataclasses.replace(encoding, playout_delay_ms=low_high)
         session = CallSession(
             signaling, "bench", {"room": cam.mailbox}, play_audio=False, encoding=encoding
         )
