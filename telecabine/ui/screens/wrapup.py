@@ -43,6 +43,9 @@ from telecabine.services.wrapup import (
 from telecabine.services.wrapup_record import outcome_words
 from telecabine.ui.record_pdf import render_record_pdf
 from telecabine.ui.screens.base import Screen
+from telecabine.ui.screens.wrapup_coverage import EXONERATIONS, CoverageBox
+
+__all__ = ["EXONERATIONS", "NURSE_SETTINGS", "ROLES", "WrapUpScreen"]
 
 log = logging.getLogger(__name__)
 _C = "WrapUpScreen"
@@ -53,12 +56,6 @@ ROLES = (("pharmacist", "Pharmacien(ne)", "Pharmacist"), ("nurse", "Infirmier(e)
 # usually its pharmacist, a care assistant bills no accompanying act. Staff can change it.
 STAFF_TO_BILLING_ROLE = {"pharmacist": "pharmacist", "nurse": "nurse", "admin": "pharmacist",
                          "care_assistant": "other", "doctor": "doctor"}  # fmt: skip
-EXONERATIONS = ((None, "Aucune", "None"),
-                ("ald", "ALD (affection de longue durée, pour cette affection)",
-                 "ALD (long-term condition, for that condition)"),
-                ("maternity", "Maternité", "Maternity"),
-                ("ehpad", "Résident d'EHPAD (financé par l'ARS)", "EHPAD resident (ARS-funded)"),
-                ("other", "Autre exonération", "Other exemption"))  # fmt: skip
 NURSE_SETTINGS = (("planned_visit", "Soin prévu (TLS)", "Planned visit (TLS)"),
                   ("dedicated_place", "Lieu dédié (TLL)", "Dedicated place (TLL)"),
                   ("home_visit", "Domicile (TLD)", "Home visit (TLD)"))  # fmt: skip
@@ -125,7 +122,6 @@ class WrapUpScreen(Screen):
         self.nurse_setting = QComboBox()
         self.staff_name, self.staff_rpps = QLineEdit(), QLineEdit()
         self.staff_rpps.setMaxLength(11)
-        self.in_parcours = QCheckBox()
         self.acc_box = QGroupBox()
         f2 = QFormLayout(self.acc_box)
         self._acc_labels = [QLabel() for _ in range(4)]
@@ -133,26 +129,16 @@ class WrapUpScreen(Screen):
                             self.staff_rpps), strict=True):  # fmt: skip
             f2.addRow(label, w)
         self.role.currentIndexChanged.connect(self._on_role)
-        self.cov_box = QGroupBox()
-        f3 = QFormLayout(self.cov_box)
-        self.eligibility_note = QLabel()
-        self.eligibility_note.setWordWrap(True)
-        self.exoneration = QComboBox()
-        self.has_amc = QCheckBox()
-        self.has_amc.setChecked(True)
-        self.preview_label = QLabel()
-        self.preview_label.setObjectName("coveragePreview")
-        self.preview_label.setWordWrap(True)
-        self._exo_label = QLabel()
-        f3.addRow(self.in_parcours)
-        f3.addRow(self.eligibility_note)
-        f3.addRow(self._exo_label, self.exoneration)
-        f3.addRow(self.has_amc)
-        f3.addRow(self.preview_label)
-        for box in (self.in_parcours, self.has_amc):
-            box.setMinimumHeight(48)
-            box.toggled.connect(self._update_preview)
-        for combo in (self.act_code, self.role, self.nurse_setting, self.exoneration):
+        self.cov_box = CoverageBox()
+        cov = self.cov_box  # its widgets, named on the screen as the tests and a11y walk see them
+        self.in_parcours, self.exoneration, self.has_amc = (
+            cov.in_parcours,
+            cov.exoneration,
+            cov.has_amc,
+        )
+        self.eligibility_note, self.preview_label = cov.eligibility_note, cov.preview_label
+        cov.sig_changed.connect(self._update_preview)
+        for combo in (self.act_code, self.role, self.nurse_setting):
             combo.currentIndexChanged.connect(self._update_preview)
         self.act_code.editTextChanged.connect(self._update_preview)
         self.doctor_specialty.editingFinished.connect(self._update_preview)
@@ -231,9 +217,7 @@ class WrapUpScreen(Screen):
         eligibility = _ctx_get(ctx, "eligibility")  # decided at intake (domain.eligibility)
         if hint is None and eligibility is not None:
             hint = bool(getattr(eligibility, "in_parcours", True))
-        self.in_parcours.setChecked(True if hint is None else hint)
-        exo = self._ctx.exoneration_hint
-        self.exoneration.setCurrentIndex([k for k, _, _ in EXONERATIONS].index(exo))
+        self.cov_box.load(self._ctx, hint)
         for doc in self._ctx.documents:
             cb = QCheckBox(doc.filename)
             cb.setMinimumHeight(48)
@@ -259,10 +243,7 @@ class WrapUpScreen(Screen):
             cb.deleteLater()
         self._doc_boxes.clear()
         self.error_label.clear()
-        self.preview_label.clear()
-        self.eligibility_note.clear()
-        self.exoneration.setCurrentIndex(0)
-        self.has_amc.setChecked(True)
+        self.cov_box.clear()
         self.close_button.setEnabled(True)
 
     def retranslate(self, lang: str | None = None) -> None:
@@ -284,9 +265,7 @@ class WrapUpScreen(Screen):
         for label, text in zip(self._acc_labels, ("Rôle", "Cadre infirmier", "Nom", "RPPS"),
                                strict=True):  # fmt: skip
             label.setText(_tr(text))
-        combos = ((self.role, ROLES), (self.nurse_setting, NURSE_SETTINGS),
-                  (self.exoneration, EXONERATIONS))  # fmt: skip
-        for combo, items in combos:
+        for combo, items in ((self.role, ROLES), (self.nurse_setting, NURSE_SETTINGS)):
             i = max(0, combo.currentIndex())
             combo.blockSignals(True)
             combo.clear()
@@ -294,11 +273,7 @@ class WrapUpScreen(Screen):
             combo.setCurrentIndex(i)
             combo.blockSignals(False)
         self._on_role()
-        self.in_parcours.setText(_tr("Dans le parcours de soins coordonnés"))
-        self.cov_box.setTitle(_tr("Prise en charge"))
-        self._exo_label.setText(_tr("Exonération"))
-        self.exoneration.setAccessibleName(_tr("Exonération du ticket modérateur"))
-        self.has_amc.setText(_tr("Complémentaire santé (mutuelle)"))
+        self.cov_box.retranslate(self._lang)
         self.docs_box.setTitle(_tr("Documents imprimés"))
         self.no_docs.setText(_tr("Aucun document reçu."))
         self.dis_box.setTitle(_tr("Désinfection de la cabine"))
@@ -310,10 +285,6 @@ class WrapUpScreen(Screen):
         self._retranslate_summary()
 
     def _retranslate_summary(self) -> None:
-        ctx = self._ctx
-        self.eligibility_note.setText(
-            (ctx.eligibility_fr if self._lang == "fr" else ctx.eligibility_en) if ctx else ""
-        )
         self._update_preview()
         self.summary_note.setText(
             _tr("Acte repris du résumé du médecin : vérifiez-le.")
@@ -324,34 +295,14 @@ class WrapUpScreen(Screen):
     def _on_role(self, *_: Any) -> None:
         self.nurse_setting.setEnabled(self.role.currentIndex() == 1)
 
-    def _money(self, amount: Any) -> str:
-        text = f"{amount:.2f}"
-        return f"{text.replace('.', ',')} €" if self._lang == "fr" else f"€{text}"
-
     def _update_preview(self, *_: Any) -> None:
         """Who pays what, recomputed as the staff changes the act, role or coverage."""
         if self._ctx is None:
             return
         try:
-            p = self._service.preview(self._ctx.encounter_id, self.form())
+            self.cov_box.show_preview(self._service.preview(self._ctx.encounter_id, self.form()))
         except WrapUpError as exc:
-            self.preview_label.setText(exc.message(self._lang))
-            return
-        c, acc = p.coverage, p.accompanying
-        text = _tr(
-            "Médecin {tariff} : Assurance Maladie {amo}, complémentaire {amc}, "
-            "patient {patient} (dont participation forfaitaire {pf})."
-        ).format(tariff=self._money(c.tariff), amo=self._money(c.amo), amc=self._money(c.amc),
-                 patient=self._money(c.patient), pf=self._money(c.participation_forfaitaire))  # fmt: skip
-        if acc.act_code:
-            text += " " + _tr("Accompagnement {code} : {amount}.").format(
-                code=acc.act_code, amount=self._money(acc.amount)
-            )
-        if acc.cap_reached:
-            text += " " + _tr("Plafond annuel de l'accompagnement atteint ({cap}).").format(
-                cap=self._money(acc.annual_cap)
-            )
-        self.preview_label.setText(text)
+            self.cov_box.show_preview(None, exc.message(self._lang))
 
     # --- closing ---------------------------------------------------------------------------------
     def form(self) -> WrapUpForm:
@@ -366,14 +317,13 @@ class WrapUpScreen(Screen):
         )  # fmt: skip
         ticked = tuple(k for k, cb in self.dis_items.items() if cb.isChecked())
         role = ROLES[max(0, self.role.currentIndex())][0]
+        in_parcours, exoneration, has_amc = self.cov_box.values()
         return WrapUpForm(
             doctor=act if act.act_code else None, accompanying_role=role,
             staff_name=self.staff_name.text(), staff_rpps=self.staff_rpps.text().strip() or None,
             nurse_setting=NURSE_SETTINGS[self.nurse_setting.currentIndex()][0]
             if role == "nurse" else None,
-            in_parcours=self.in_parcours.isChecked(),
-            exoneration=EXONERATIONS[max(0, self.exoneration.currentIndex())][0],
-            has_complementary=self.has_amc.isChecked(),
+            in_parcours=in_parcours, exoneration=exoneration, has_complementary=has_amc,
             printed_document_ids=[i for i, cb in self._doc_boxes.items() if cb.isChecked()],
             disinfection=Disinfection(ticked, self._clock(), self.dis_by.text().strip())
             if ticked else None,
