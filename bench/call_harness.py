@@ -69,7 +69,7 @@ window.grantCamera = async () => {
   const s = await navigator.mediaDevices.getUserMedia({ video: true, audio: true });
   s.getTracks().forEach((t) => t.stop());
 };
-window.startSender = async (w, h, fps, iceServers, codec) => {
+window.startSender = async (w, h, fps, iceServers, codec, keepResolution = true) => {
   if (!window.sender.base) {
     const img = new Image(); img.src = '/base.png'; await img.decode(); window.sender.base = img;
   }
@@ -89,8 +89,9 @@ window.startSender = async (w, h, fps, iceServers, codec) => {
   stream.getTracks().forEach((t) => pc.addTrack(t, stream));
   // Same pixels as the station (which keeps 720p unless its encoder lags): Chromium would
   // otherwise start at 640x360 while its bandwidth estimate ramps up, and do less work.
+  // (call_setup keeps Chromium's defaults: a web cabin would not change them.)
   for (const s of pc.getSenders()) {
-    if (s.track && s.track.kind === 'video') {
+    if (keepResolution && s.track && s.track.kind === 'video') {
       const p = s.getParameters(); p.degradationPreference = 'maintain-resolution';
       await s.setParameters(p).catch(() => {});
     }

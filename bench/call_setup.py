@@ -50,7 +50,9 @@ ARM_JS = """() => {
     const call = window.__telecabineCall;
     if (call && call.remoteVideo) {
       clearInterval(iv);
-      call.remoteVideo.requestVideoFrameCallback(() => { b.t1 = performance.now(); });
+      call.remoteVideo.requestVideoFrameCallback((now, meta) => {
+        b.t1 = performance.now(); b.size = `${meta.width}x${meta.height}`;
+      });
     }
   }, 2);
 }"""
@@ -87,16 +89,25 @@ class _Relay:
             await self.target(msg)
 
 
-async def console_take(page, encounter_id: str) -> tuple[float, float]:
-    """Click take on the console row; returns (setup ms in the page's clock, click monotonic)."""
+async def console_take(page, encounter_id: str) -> dict[str, Any]:
+    """Click take on the console row and wait for the first cabin frame.
+
+    Returns ``ms`` (set-up time in the page's clock), ``clicked`` (monotonic time of the click)
+    and ``first_frame`` (its size: Chromium may start small).
+    """
     row = page.locator(f"tr[data-encounter='{encounter_id}']")
     await row.wait_for(timeout=15_000)
     await page.evaluate(ARM_JS)
     clicked = time.monotonic()
     await row.get_by_role("button").click()
     await _wait(lambda: page.evaluate("window.bench.t1 !== null"), 30, "first cabin frame", 0.02)
-    t0, t1 = await page.evaluate("[window.bench.t0, window.bench.t1]")
-    return t1 - t0, clicked
+    t0, t1, size = await page.evaluate("[window.bench.t0, window.bench.t1, window.bench.size]")
+    return {"ms": t1 - t0, "clicked": clicked, "first_frame": size}
+
+
+def _timing(took: dict[str, Any], doctor_at: float) -> dict[str, Any]:
+    return {"ms": took["ms"], "first_frame": took["first_frame"],
+            "station_first_doctor_frame_ms": 1000 * (doctor_at - took["clicked"])}  # fmt: skip
 
 
 async def back_to_queue(page) -> None:
@@ -104,7 +115,7 @@ async def back_to_queue(page) -> None:
     await page.wait_for_selector("#queue-view:not([hidden])", timeout=15_000)
 
 
-async def _ours(hub, page, cam, encounter_id: str) -> dict[str, float]:
+async def _ours(hub, page, cam, encounter_id: str) -> dict[str, Any]:
     from telecabine.session.call import CallSession
     from telecabine.session.signaling_client import HubSignaling
 
@@ -115,9 +126,9 @@ async def _ours(hub, page, cam, encounter_id: str) -> dict[str, float]:
     relay.target = session.on_signal
     try:
         await session.announce(encounter_id, "Bench", "40-64", "Pharmacie bench")
-        setup_ms, clicked = await console_take(page, encounter_id)
+        took = await console_take(page, encounter_id)
         doctor_at = await _wait(lambda: session.remote_video.frames > 0, 20, "doctor video")
-        return {"ms": setup_ms, "station_first_doctor_frame_ms": 1000 * (doctor_at - clicked)}
+        return _timing(took, doctor_at)
     finally:
         await session.hangup()
         await hubsig.close()
@@ -125,10 +136,14 @@ async def _ours(hub, page, cam, encounter_id: str) -> dict[str, float]:
 
 
 @contextlib.asynccontextmanager
-async def chromium_station_call(hub, page, spage, encounter_id: str) -> AsyncIterator[dict]:
+async def chromium_station_call(
+    hub, page, spage, encounter_id: str, *, keep_resolution: bool = False
+) -> AsyncIterator[dict]:
     """A call with Chromium (``spage``, sender page) as the station, taken in the console.
 
     Yields the set-up timing; hangs up (station side) and waits for the console's queue after.
+    ``keep_resolution`` holds 720p (same pixels as the station); False keeps Chromium's
+    defaults (it starts small while its bandwidth estimate ramps up), as a web cabin would.
     """
     from telecabine.protocol import signaling as sig
     from telecabine.session.signaling_client import HubSignaling
@@ -140,8 +155,10 @@ async def chromium_station_call(hub, page, spage, encounter_id: str) -> AsyncIte
         # The station's side of the contract, done by Chromium: offer after doctor_joined.
         if isinstance(msg, sig.DoctorJoined):
             ice = [s.model_dump(exclude_none=True) for s in msg.ice_servers]
-            sdp = await spage.evaluate("([w, h, f, i, c]) => window.startSender(w, h, f, i, c)",
-                                       [W, H, FPS, ice, station_codec()])  # fmt: skip
+            sdp = await spage.evaluate(
+                "([w, h, f, i, c, k]) => window.startSender(w, h, f, i, c, k)",
+                [W, H, FPS, ice, station_codec(), keep_resolution],
+            )
             await hubsig.send(sig.Offer(encounter_id=encounter_id, sdp=sdp))
         elif isinstance(msg, sig.Answer):
             await spage.evaluate("(sdp) => window.acceptAnswer(sdp)", msg.sdp)
@@ -154,10 +171,10 @@ async def chromium_station_call(hub, page, spage, encounter_id: str) -> AsyncIte
     try:
         await hubsig.send(sig.Announce(encounter_id=encounter_id, reason="Bench", age_band="40-64",
                                        cabin="Pharmacie bench", flagged_vitals=[]))  # fmt: skip
-        setup_ms, clicked = await console_take(page, encounter_id)
+        took = await console_take(page, encounter_id)
         doctor_at = await _wait(lambda: spage.evaluate("window.sender.firstRemoteAt !== null"),
                                 20, "doctor video in the Chromium station", 0.02)  # fmt: skip
-        yield {"ms": setup_ms, "station_first_doctor_frame_ms": 1000 * (doctor_at - clicked)}
+        yield _timing(took, doctor_at)
     finally:
         await hubsig.send(sig.Hangup(encounter_id=encounter_id, reason="station"))
         await spage.evaluate(STOP_SENDER_JS)
@@ -165,7 +182,7 @@ async def chromium_station_call(hub, page, spage, encounter_id: str) -> AsyncIte
         await back_to_queue(page)
 
 
-async def _anchor(hub, page, spage, encounter_id: str) -> dict[str, float]:
+async def _anchor(hub, page, spage, encounter_id: str) -> dict[str, Any]:
     async with chromium_station_call(hub, page, spage, encounter_id) as timing:
         return timing
 
@@ -176,8 +193,8 @@ async def _measure(quick: bool) -> dict[str, Any]:
     from bench.latency import BandCamera
 
     reps = 2 if quick else 5
-    ours: list[dict[str, float]] = []
-    anchor: list[dict[str, float]] = []
+    ours: list[dict[str, Any]] = []
+    anchor: list[dict[str, Any]] = []
     warm: dict[str, Any] = {}
     sender_srv, sender_url = await serve_page(SENDER_JS)
     cam = BandCamera()
@@ -205,11 +222,11 @@ async def _measure(quick: bool) -> dict[str, Any]:
     return {"ours": ours, "anchor": anchor, "warm": warm}
 
 
-def _summary(runs: list[dict[str, float]]) -> dict[str, Any]:
+def _summary(runs: list[dict[str, Any]]) -> dict[str, Any]:
     ms = [r["ms"] for r in runs]
     back = [r["station_first_doctor_frame_ms"] for r in runs]
     return {"p50_ms": round(statistics.median(ms), 1), "p95_ms": round(percentile(ms, 95), 1),
-            "runs_ms": [round(x, 1) for x in ms],
+            "runs_ms": [round(x, 1) for x in ms], "first_frame_sizes": [r["first_frame"] for r in runs],
             "station_side_first_doctor_frame_p50_ms": round(statistics.median(back), 1)}  # fmt: skip
 
 
@@ -220,6 +237,8 @@ def run(quick: bool = False) -> dict[str, Any]:
     details = {
         "station": ours, "chromium_station": anchor,
         "warm_up_call_ms": {k: round(v["ms"], 1) for k, v in m["warm"].items()},
+        "chromium_station_settings": "Chromium defaults (starts small while its bandwidth "
+                                     "estimate ramps up), codec = the station's",
         "repetitions": len(m["ours"]),
         "how": "t0 = click event on 'take' in the console, t1 = first frame presented by the "
                "call view (requestVideoFrameCallback), both in the page's clock; path: console "

@@ -158,7 +158,7 @@ async def _ours(hub, page, seconds: float, tmp: Path) -> dict[str, Any]:
             if line.startswith(MILESTONE):
                 label, value = line[len(MILESTONE) :].split()
                 milestones[label] = float(value)
-        setup_ms, _ = await console_take(page, line[len(READY) :].strip())
+        took = await console_take(page, line[len(READY) :].strip())
         deadline = time.monotonic() + 20
         while ((await page.evaluate(CONSOLE_INBOUND_JS)) or {}).get("decoded", 0) < 30:
             if time.monotonic() > deadline:
@@ -167,7 +167,7 @@ async def _ours(hub, page, seconds: float, tmp: Path) -> dict[str, Any]:
         station = psutil.Process(proc.pid)
         measured = await _sample(lambda: [station], seconds)
         measured["doctor_sees"] = await page.evaluate(CONSOLE_INBOUND_JS)
-        measured["setup_ms"] = round(setup_ms, 1)
+        measured["setup_ms"] = round(took["ms"], 1)
         proc.stdin.write(b"stop\n")
         await proc.stdin.drain()
         for raw in (await asyncio.wait_for(proc.stdout.read(), 30)).decode().splitlines():
@@ -194,7 +194,8 @@ async def _anchor(hub, page, pw, seconds: float) -> dict[str, Any]:
         await spage.goto(url)
         await spage.evaluate("window.grantCamera()")
         idle = station.memory_mb()
-        async with chromium_station_call(hub, page, spage, "bench-rss-anchor"):
+        async with chromium_station_call(hub, page, spage, "bench-rss-anchor",
+                                         keep_resolution=True):  # fmt: skip
             await asyncio.sleep(3)  # same warm-up as ours (frames flowing both ways)
             measured = await _sample(station.procs, seconds)
             measured["by_process"] = len(station.procs())
