@@ -25,7 +25,7 @@ from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 from pydantic import ValidationError
 from sqlalchemy import insert, select
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from telecabine.hub.billing_api import field_errors
@@ -166,8 +166,9 @@ async def store_batch(
             return stored, set(new)
         except IntegrityError as exc:
             last = exc  # a concurrent request stored one of these keys: read it and redo
-        except DBAPIError as exc:
-            last = exc  # SQLite "database is locked", PostgreSQL connection lost...
+        except (SQLAlchemyError, OSError) as exc:
+            # SQLite "database is locked", PostgreSQL connection lost, pool exhausted...
+            last = exc
             await asyncio.sleep(0.05 * (attempt + 1))
     raise HubBusy(type(last).__name__)
 

@@ -157,3 +157,22 @@ async def test_station_gone_mid_body_stores_nothing_and_logs_no_error(hub_env, c
     assert status == 200 and body["results"][0]["outcome"] == "created"
     assert await count_rows(hub_env) == 1
     assert not [r for r in caplog.records if r.levelname == "ERROR"]
+
+
+async def test_database_that_stays_locked_gives_503_retry_after(hub_env, monkeypatch):
+    from sqlalchemy.exc import OperationalError
+
+    from telecabine.hub import billing_batch
+
+    class Locked:
+        def begin(self):
+            raise OperationalError("BEGIN", {}, Exception("database is locked"))
+
+    monkeypatch.setattr(billing_batch, "_TX_ATTEMPTS", 2)
+    real = billing_batch.store_batch
+    monkeypatch.setattr(billing_batch, "store_batch", lambda _e, s, r: real(Locked(), s, r))
+    async with client() as s, s.post(hub_env.url + BATCH_PATH, json=batch(record()),
+                                     headers=auth(hub_env)) as resp:  # fmt: skip
+        assert resp.status == 503 and resp.headers["Retry-After"] == "1"
+        assert (await resp.json())["error"]["code"] == "busy"
+    assert await count_rows(hub_env) == 0
