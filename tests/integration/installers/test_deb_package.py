@@ -36,6 +36,14 @@ def _scratch_dpkg(tmp: Path) -> Path:
     return root
 
 
+def _xvfb() -> list[str]:
+    """``xvfb-run -a`` (CI installs Xvfb); a display already there is used as it is."""
+    if shutil.which("xvfb-run"):
+        return ["xvfb-run", "-a", "-s", "-screen 0 1280x800x24"]
+    assert os.environ.get("CI") != "true", "xvfb-run is missing (scripts/bootstrap.sh installs it)"
+    return []
+
+
 def _dpkg(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         ["dpkg", f"--root={root}", "--force-depends", "--force-script-chrootless",
@@ -77,15 +85,30 @@ def test_installed_binary_runs_and_removal_keeps_data(deb: Path, tmp_path: Path)
     root = _scratch_dpkg(tmp_path)
     _dpkg(root, "-i", str(deb))
     exe = root / "opt/telecabine/telecabine"
-    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "HOME": str(tmp_path / "home")}
-    version = subprocess.run([str(exe), "--version"], capture_output=True, text=True, env=env)
+    # Under Xvfb, as on a kiosk's X display: the bundled xcb platform plugin must load.
+    env = {k: v for k, v in os.environ.items() if k not in ("QT_QPA_PLATFORM", "DISPLAY")}
+    env["HOME"] = str(tmp_path / "home")
+    xvfb = _xvfb()
+    if not xvfb:
+        env["QT_QPA_PLATFORM"] = "offscreen"
+    version = subprocess.run([*xvfb, str(exe), "--version"], capture_output=True, text=True,
+                             env=env, timeout=120)  # fmt: skip
     assert version.returncode == 0 and "telecabine" in version.stdout
+
+    # The kiosk window itself: first run, up to the first painted page, then a clean exit.
+    gui = subprocess.run(
+        [*xvfb, str(exe), "--data-dir", str(tmp_path / "gui-data"), "run"],
+        capture_output=True, text=True, timeout=180,
+        env={**env, "TELECABINE_QUIT_AFTER_S": "0", "TELECABINE_INSECURE_FILE_KEYRING": "1"},
+    )  # fmt: skip
+    assert gui.returncode == 0, gui.stderr[-3000:]
+    assert "telecabine: ready" in gui.stdout
 
     # The installed equipment check runs the frozen OpenCV/PortAudio/bleak code paths: on this
     # machine (no camera, no sound card) it must report failures as JSON, not crash.
     data = tmp_path / "station-data"
     check = subprocess.run(
-        [str(exe), "--data-dir", str(data), "check", "--json"],
+        [*xvfb, str(exe), "--data-dir", str(data), "check", "--json"],
         capture_output=True, text=True, env={**env, "TELECABINE_INSECURE_FILE_KEYRING": "1"},
         timeout=180,
     )  # fmt: skip
