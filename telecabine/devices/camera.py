@@ -45,6 +45,9 @@ class CaptureLike(Protocol):
 
 
 def _default_capture(source: int | str) -> CaptureLike:
+    # OpenCV's own warnings ("can't open camera by index", repeated at every retry) go to stderr
+    # as noise: the driver reports the state itself, in words, through its status.
+    cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
     if isinstance(source, int):
         if sys.platform.startswith("linux"):
             return cv2.VideoCapture(source, cv2.CAP_V4L2)
