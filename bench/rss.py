@@ -2,7 +2,8 @@
 
 Ours: a separate station process (``python -m bench.rss --station ...``) built like the demo
 station: encrypted store, the device registry with simulated cameras (all four roles, 1280x720
-at 30 fps, as ``telecabine demo`` opens them), the real
+at 30 fps, as ``telecabine demo`` opens them; then again with the default configuration, the
+room camera only, reported in details), the real
 :class:`~telecabine.services.consultation.ConsultationService` and the Qt
 :class:`~telecabine.ui.screens.call.CallScreen` shown offscreen (it paints the doctor's video
 and the self view). It announces to a real hub on 127.0.0.1; the doctor takes the call in the
@@ -61,7 +62,16 @@ def _station_env() -> dict[str, str]:
     }
 
 
-def station_main(hub_url: str, token: str, data_dir: str) -> int:
+# Station device configurations: the full cabin as ``telecabine demo`` opens it, and the
+# default configuration (room camera only; simulated microphone and stethoscope).
+CONFIGS = {
+    "full_cabin": {"simulated_devices": True},
+    "room_camera_only": {"simulated_devices": False, "camera_room": "sim:room",
+                         "audio_input": "sim", "stethoscope_device": "sim"},
+}  # fmt: skip
+
+
+def station_main(hub_url: str, token: str, data_dir: str, config: str) -> int:
     """Child process: a station in a call (Qt call screen offscreen) until stdin closes."""
     from PySide6.QtWidgets import QApplication
     from qasync import QEventLoop
@@ -71,14 +81,14 @@ def station_main(hub_url: str, token: str, data_dir: str) -> int:
     asyncio.set_event_loop(loop)
     try:
         with loop:
-            return loop.run_until_complete(_station(hub_url, token, data_dir))
+            return loop.run_until_complete(_station(hub_url, token, data_dir, config))
     finally:
         if not loop.is_closed():
             loop.close()
         asyncio.set_event_loop(None)
 
 
-async def _station(hub_url: str, token: str, data_dir: str) -> int:
+async def _station(hub_url: str, token: str, data_dir: str, config: str) -> int:
     from telecabine.config import load_settings
     from telecabine.demo import build_consultation
     from telecabine.devices.registry import DeviceRegistry
@@ -87,8 +97,8 @@ async def _station(hub_url: str, token: str, data_dir: str) -> int:
 
     _milestone("qt_and_station_modules_loaded")
     settings = load_settings(data_dir=Path(data_dir), insecure_file_keyring=True,
-                             simulated_devices=True, hub_url=hub_url, station_token=token,
-                             station_id="bench-cabin")  # fmt: skip
+                             hub_url=hub_url, station_token=token, station_id="bench-cabin",
+                             **CONFIGS[config])  # fmt: skip
     settings.ensure_dirs()
     store = open_store(settings)
     _milestone("store_open")
@@ -141,12 +151,12 @@ async def _sample(procs_fn, seconds: float) -> dict[str, Any]:
             "cpu_pct": round(100 * (c1 - c0) / (t1 - t0), 1)}  # fmt: skip
 
 
-async def _ours(hub, page, seconds: float, tmp: Path) -> dict[str, Any]:
+async def _ours(hub, page, seconds: float, tmp: Path, config: str) -> dict[str, Any]:
     from bench.call_setup import back_to_queue, console_take
 
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bench.rss", "--station", hub.url, hub.station_token,
-        str(tmp / "station"), stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+        str(tmp / config), config, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
         env=_station_env(),
     )  # fmt: skip
     try:
@@ -243,10 +253,12 @@ async def _measure(quick: bool) -> dict[str, Any]:
             page = await (await doctor.browser.new_context(
                 viewport={"width": 1280, "height": 900})).new_page()  # fmt: skip
             await sign_in_console(page, hub)
-            ours = await _ours(hub, page, seconds, tmp)
+            ours = await _ours(hub, page, seconds, tmp, "full_cabin")
             anchor = await _anchor(hub, page, pw, seconds)
+            room_only = await _ours(hub, page, seconds, tmp, "room_camera_only")
             await doctor.browser.close()
-    return {"ours": ours, "anchor": anchor, "idle": idle, "seconds": seconds}
+    return {"ours": ours, "anchor": anchor, "idle": idle, "seconds": seconds,
+            "room_only": room_only}  # fmt: skip
 
 
 def run(quick: bool = False) -> dict[str, Any]:
@@ -260,15 +272,21 @@ def run(quick: bool = False) -> dict[str, Any]:
         "station_idle_first_page": m["idle"],
         "call_cost_mb": round(ours["peak"]["rss_mb"] - m["idle"]["rss_mb"], 1),
         "station_rss_by_step_mb": ours["milestones_rss_mb"],
+        "room_camera_only": {"rss_peak_mb": m["room_only"]["peak"]["rss_mb"],
+                             "pss_peak_mb": m["room_only"]["peak"]["pss_mb"],
+                             "rss_by_step_mb": m["room_only"]["milestones_rss_mb"],
+                             "cpu_pct_in_call": m["room_only"]["cpu_pct"],
+                             "doctor_sees": m["room_only"]["doctor_sees"]},
         "chromium_station_pss_peak_mb": anchor["peak"]["pss_mb"],
         "chromium_station_rss_sum_peak_mb": anchor["peak"]["rss_mb"],
         "chromium_station_processes": anchor["by_process"],
         "chromium_station_idle_page_loaded": anchor["idle_page_loaded"],
         "chromium_station_cpu_pct_in_call": anchor["cpu_pct"],
         "seconds_sampled": m["seconds"],
-        "station_config": "simulated room/otoscope/dermatoscope/document cameras 1280x720@30 "
-                          "(as telecabine demo), simulated microphone and stethoscope, Qt call "
-                          "screen offscreen, encrypted store, real hub and console",
+        "station_config": "headline = full cabin: simulated room/otoscope/dermatoscope/"
+                          "document cameras 1280x720@30 all open (as telecabine demo), simulated "
+                          "microphone and stethoscope, Qt call screen offscreen, encrypted store, "
+                          "real hub and console; room_camera_only = the default configuration",
         "load_average_1_5_15": load_average(),
     }  # fmt: skip
     return write_result(
@@ -280,7 +298,7 @@ def run(quick: bool = False) -> dict[str, Any]:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 5 and sys.argv[1] == "--station":
+    if len(sys.argv) == 6 and sys.argv[1] == "--station":
         raise SystemExit(station_main(*sys.argv[2:]))
     import json
 
