@@ -54,11 +54,8 @@ Source: "{#SourceDir}\*"; DestDir: "{app}"; Flags: ignoreversion recursesubdirs 
 Name: "{group}\Telecabine"; Filename: "{app}\telecabine.exe"; Parameters: "run"
 Name: "{group}\{cm:UninstallProgram,Telecabine}"; Filename: "{uninstallexe}"
 ; Kiosk autostart for every user of the machine (the cabin's account), only if chosen.
-Name: "{commonstartup}\Telecabine (kiosk)"; Filename: "{app}\telecabine.exe"; Parameters: "run"; Tasks: kiosk
-
-[Registry]
-; Kiosk full screen when started by the autostart entry.
-Root: HKLM; Subkey: "SYSTEM\CurrentControlSet\Control\Session Manager\Environment"; ValueType: string; ValueName: "TELECABINE_KIOSK"; ValueData: "true"; Tasks: kiosk; Flags: uninsdeletevalue
+; Full screen only when started this way: the Start Menu entry stays a normal window.
+Name: "{commonstartup}\Telecabine (kiosk)"; Filename: "{app}\telecabine.exe"; Parameters: "run --kiosk"; Tasks: kiosk
 
 [Run]
 Filename: "{app}\telecabine.exe"; Parameters: "run"; Description: "{cm:LaunchProgram,Telecabine}"; Flags: nowait postinstall skipifsilent
