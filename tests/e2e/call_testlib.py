@@ -101,6 +101,18 @@ INBOUND_JS = """async () => {
 }"""
 
 
+# What the doctor's <video> plays (kinds of its tracks) and how much cabin audio arrived.
+PLAYED_JS = """async () => {
+  const v = document.querySelector('video.tc-remote');
+  const kinds = v && v.srcObject ? v.srcObject.getTracks().map((t) => t.kind).sort() : [];
+  let samples = 0;
+  const call = window.__telecabineCall;
+  if (call && call.state.pc) (await call.state.pc.getStats()).forEach((s) => {
+    if (s.type === 'inbound-rtp' && s.kind === 'audio') samples = s.totalSamplesReceived || 0; });
+  return { kinds, samples, paused: v ? v.paused : true };
+}"""
+
+
 def near_rgb(rgb, bgr, tol: int = 45) -> bool:
     """Is an RGB pixel close to a BGR fill colour (VP8 moves colours a little)?"""
     return rgb is not None and all(abs(a - b) <= tol for a, b in zip(rgb, bgr[::-1], strict=True))

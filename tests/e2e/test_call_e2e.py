@@ -20,6 +20,7 @@ from call_testlib import (
     INBOUND_JS,
     PASSWORD,
     PIXEL_JS,
+    PLAYED_JS,
     ROLE_BGR,
     PatternCamera,
     near_rgb,
@@ -126,6 +127,9 @@ async def test_full_call_from_waiting_room_to_wrap_up(qapp, hub, page, station_s
         assert not screen.self_view.pixmap().isNull()
         assert screen.banner.text() == "En consultation"
         assert encounters.get(enc.id).state == "in_call"
+        # The cabin's voice plays in the doctor's page, not only its picture.
+        played = await until(lambda: _audio_played(page), 5, "cabin audio in the doctor's page")
+        assert played["kinds"] == ["audio", "video"] and not played["paused"]
         await until(lambda: page.evaluate(PIXEL_JS, [0.5, 0.75]), 5, "canvas readable")
         assert near_rgb(await page.evaluate(PIXEL_JS, [0.5, 0.75]), ROLE_BGR["room"])
         print(f"first station frame decoded {first_frame_s:.2f} s after take; {stats}")
@@ -181,6 +185,11 @@ async def test_full_call_from_waiting_room_to_wrap_up(qapp, hub, page, station_s
 async def _decoded(page):
     stats = await page.evaluate(INBOUND_JS)
     return stats if stats and stats["framesDecoded"] > 5 else None
+
+
+async def _audio_played(page):
+    played = await page.evaluate(PLAYED_JS)
+    return played if "audio" in played["kinds"] and played["samples"] > 0 else None
 
 
 async def _pixel_is(page, bgr) -> bool:
@@ -243,6 +252,8 @@ async def test_network_cut_with_chromium_recovers_and_is_recorded(hub, page, sta
         await until(lambda: _decoded(page), 10, "video decoded on the new connection")
         assert await page.evaluate("() => window.__telecabineCall.state.offers") >= 2
         assert near_rgb(await page.evaluate(PIXEL_JS, [0.5, 0.75]), ROLE_BGR["room"])
+        played = await until(lambda: _audio_played(page), 5, "cabin audio after the reconnection")
+        assert played["kinds"] == ["audio", "video"]  # the new tracks replaced the old ones
         kinds = [i.kind for i in encounters.incidents(enc.id)]
         assert kinds[0] == "disconnect" and "reconnect" in kinds
         assert "reconnecting" in states

@@ -103,6 +103,7 @@ export function startCall(opts) {
   // --- layout -----------------------------------------------------------------------------
   const status = el("p", { class: "tc-status", role: "status", "aria-live": "polite", text: T.connecting });
   const remote = el("video", { class: "tc-remote", autoplay: true, playsinline: true, "aria-label": T.cabin_video });
+  const remoteStream = new MediaStream();
   const selfView = el("video", { class: "tc-self", autoplay: true, playsinline: true, muted: true, "aria-label": T.self_view });
   selfView.muted = true;
   const quality = el("p", { class: "tc-quality", "aria-live": "off" });
@@ -270,9 +271,16 @@ export function startCall(opts) {
     state.pc = pc;
     const stream = await localStream();
     for (const track of stream.getTracks()) pc.addTrack(track, stream);
+    // One stream for the cabin's picture and voice: the station sends them in separate
+    // MediaStreams (no lip-sync delay), and audio arrives first (first m-line), so playing
+    // "the video's stream" would leave the doctor without the patient's voice. A re-offer
+    // (reconnection) brings new tracks: they replace the old ones of the same kind.
     pc.ontrack = (ev) => {
-      if (ev.track.kind === "video" || !remote.srcObject) remote.srcObject = ev.streams[0] || new MediaStream([ev.track]);
-      else if (ev.streams[0] && remote.srcObject !== ev.streams[0]) remote.srcObject.addTrack(ev.track);
+      for (const old of remoteStream.getTracks()) {
+        if (old.kind === ev.track.kind && old !== ev.track) remoteStream.removeTrack(old);
+      }
+      remoteStream.addTrack(ev.track);
+      if (remote.srcObject !== remoteStream) remote.srcObject = remoteStream;
     };
     pc.ondatachannel = (ev) => {
       state.channel = ev.channel;
