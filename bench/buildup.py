@@ -4,7 +4,7 @@ The station (real :class:`~telecabine.session.call.CallSession`, 720p30 band cam
 the latency reader page in Debian Chromium, which also sends its fake camera and microphone
 back (as the console does). A baseline is read for a short while, then a stress process loads
 both cores (``stress-ng --cpu 2``, else two Python busy loops) for the whole measurement. The
-page's glass-to-glass samples are collected every few seconds with their time, so the first
+page's glass-to-glass samples are collected every second with their time, so the first
 and the last minute can be compared: ratio = p95 of the last minute / p95 of the first minute
 (1.0 = no build-up; a queue growing somewhere would show as a ratio well above 1).
 
@@ -73,7 +73,7 @@ async def _measure(quick: bool) -> dict[str, Any]:
 
     total = duration_s(quick)
     baseline_s = 10 if quick else 20
-    every = 5.0
+    every = 1.0  # samples are timed when drained: drain often
     timed: list[tuple[float, float]] = []  # (seconds since stress started, latency ms)
     heights: list[tuple[float, int]] = []
     rss: list[tuple[float, float]] = []  # station process memory: a leak would show here
