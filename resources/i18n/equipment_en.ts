@@ -87,6 +87,10 @@
       <translation>Save the camera choice</translation>
     </message>
     <message>
+      <source>Choisir les caméras…</source>
+      <translation>Choose the cameras…</translation>
+    </message>
+    <message>
       <source>Impossible d'enregistrer : vérifiez l'espace disque.</source>
       <translation>Could not save: check the disk space.</translation>
     </message>

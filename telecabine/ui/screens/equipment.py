@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
@@ -128,12 +129,26 @@ class EquipmentScreen(Screen):
         left = QVBoxLayout()
         self.preview = VideoPreview()
         left.addWidget(self.preview, 1)
-        self.camera_buttons = QHBoxLayout()
+        # Two per row: four role buttons side by side made the preview column ~970 px wide
+        # and squeezed the results into an unreadable strip (seen on the screenshot).
+        self.camera_buttons = QGridLayout()
         left.addLayout(self.camera_buttons)
+        # Choosing cameras is an installer's task, rarely needed: folded behind one button so
+        # the preview keeps its height at 1280x800 (the Xvfb screenshot showed it squeezed).
+        self.roles_toggle = QPushButton()
+        self.roles_toggle.setCheckable(True)
+        self.roles_toggle.setMinimumHeight(48)
+        left.addWidget(self.roles_toggle)
         self.roles = RoleChooser(self.preflight.settings)
+        self.roles.hide()
+        self.roles_toggle.toggled.connect(self.roles.setVisible)
         left.addWidget(self.roles)
         body.addLayout(left, 3)
-        right = QVBoxLayout()
+        # Eleven result rows with their sentences do not fit beside the preview on a 800 px
+        # screen: they scroll instead of overlapping each other.
+        panel = QWidget()
+        right = QVBoxLayout(panel)
+        right.setContentsMargins(0, 0, 8, 0)
         self.grid = QGridLayout()
         self.grid.setColumnStretch(2, 1)
         right.addLayout(self.grid)
@@ -165,7 +180,11 @@ class EquipmentScreen(Screen):
         self.summary.setFont(QFont(self.font().family(), 16, QFont.Weight.DemiBold))
         right.addWidget(self.summary)
         right.addStretch(1)
-        body.addLayout(right, 4)
+        self.results_scroll = QScrollArea()
+        self.results_scroll.setWidgetResizable(True)
+        self.results_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.results_scroll.setWidget(panel)
+        body.addWidget(self.results_scroll, 4)
         root.addLayout(body, 1)
         nav = QHBoxLayout()
         self.back_button = touch_button(self, name="equipmentBack")
@@ -199,12 +218,12 @@ class EquipmentScreen(Screen):
             self.camera_buttons.removeWidget(b)
             b.deleteLater()
         self._camera_role_buttons = {}
-        for role in self.registry.configured_roles():
+        for i, role in enumerate(self.registry.configured_roles()):
             b = QPushButton()
             b.setCheckable(True)
             b.setMinimumHeight(48)
             b.clicked.connect(lambda _=False, r=role: self.show_camera(r))
-            self.camera_buttons.addWidget(b)
+            self.camera_buttons.addWidget(b, i // 2, i % 2)
             self._camera_role_buttons[role] = b
         self._retranslate_camera_buttons()
 
@@ -260,6 +279,9 @@ class EquipmentScreen(Screen):
             QCoreApplication.translate("EquipmentScreen", "Pas d'image de la caméra")
         )
         self.roles.retranslate(self._lang)
+        self.roles_toggle.setText(
+            QCoreApplication.translate("EquipmentScreen", "Choisir les caméras…")
+        )
         self._retranslate_camera_buttons()
         for row in self.rows.values():
             row.show(row.result or CheckResult(row.key, row.status, False, "", ""), self._lang)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QCoreApplication, Signal, Slot
+from PySide6.QtCore import QCoreApplication, Qt, Signal, Slot
 from PySide6.QtWidgets import QComboBox, QFormLayout, QLabel, QPushButton, QWidget
 
 from telecabine.devices.camera import CameraInfo, enumerate_cameras
@@ -39,6 +39,10 @@ class RoleChooser(QWidget):
         self.saved_label.setWordWrap(True)
         for role in ROLE_FIELDS:
             self.labels[role] = QLabel()
+            self.labels[role].setMinimumHeight(56)  # centred on its touch-sized drop-down
+            self.labels[role].setAlignment(
+                Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
+            )
             self.combos[role] = QComboBox()
             self.combos[role].setMinimumHeight(40)
             self.form.addRow(self.labels[role], self.combos[role])

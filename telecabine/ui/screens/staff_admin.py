@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import QCoreApplication, Signal
+from PySide6.QtCore import QCoreApplication, Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from telecabine.services.staff import StaffError, StaffService
-from telecabine.ui.screens.base import title_label, touch_button
+from telecabine.ui.screens.base import TOUCH_TARGET_PX, title_label, touch_button
 from telecabine.ui.screens.lock import pin_field
 
 _CTX = "StaffAdminScreen"
@@ -65,6 +65,10 @@ class StaffAdminScreen(QWidget):
         for key, widget in self._fields.items():
             label = QLabel(self)
             label.setBuddy(widget)
+            # As tall as the 56 px field and centred: a label at the top of the row read as
+            # belonging to the row above on the screenshots.
+            label.setMinimumHeight(TOUCH_TARGET_PX)
+            label.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
             self.labels[key] = label
             form.addRow(label, widget)
         left = QVBoxLayout()
