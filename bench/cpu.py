@@ -2,8 +2,10 @@
 
 Two separate Debian Chromium instances: a *receiver* (the doctor's side: the latency reader page
 of ``bench/latency.py``) and, for the anchor, a *sender* that draws the same 720p30 moving
-picture with the same timestamp band into a canvas, captures it and sends it (VP8 + an audio
-track + the ``telecabine`` data channel, as the station does). The station side is the real
+picture with the same timestamp band into a canvas, captures it and sends it (video + an audio
+track + the ``telecabine`` data channel, as the station does), held at 720p, with the codec the
+station negotiated and Chromium's own rate control (bitrates and frame rates of both sides are
+in details). The station side is the real
 :class:`telecabine.session.call.CallSession` in this process, fed by the band camera thread.
 
 Four phases, each measured over the same time after a warm-up (REMB ramps the bitrate):
@@ -166,8 +168,8 @@ async def _anchor(
             await _until(_async_eval(spage, "window.sender.firstRemoteAt !== null"), 20,
                          "doctor video in the sender")  # fmt: skip
         ramp0 = time.monotonic()
-        await _until(_async_eval(spage, f"window.outboundStats().then((o) => o.w >= {W} && "
-                                        "o.fps >= 25)"), 20, "Chromium sending 720p")  # fmt: skip
+        await _until(_async_eval(spage, f"window.outboundStats().then((o) => o.w >= {W})"), 20,
+                     "Chromium sending 720p")  # fmt: skip
         ramp_s = time.monotonic() - ramp0
         await asyncio.sleep(warm)
         await rpage.evaluate("window.tc.samples = []")
@@ -231,6 +233,8 @@ async def _measure(quick: bool) -> dict[str, Any]:
                 tag = "send_and_decode" if decode else "send_only"
                 ours = phases[f"station_{tag}"] = await _ours(rpage, recv, decode, seconds, warm)
                 # The anchor encodes with the codec the station negotiated (video/H264 -> H264).
+                # Its own rate control is kept: capped at the station's bitrate, Chromium holds
+                # 720p by dropping to a few fps on this picture, i.e. it would do less work.
                 got = (ours["received_in_chromium"].get("codec") or "").split("/")[-1]
                 phases[f"chromium_{tag}"] = await _anchor(spage, send, rpage, recv, decode,
                                                           seconds, warm, got or station_codec())  # fmt: skip
