@@ -192,6 +192,7 @@ async def _main(app, settings: Settings, demo: bool, tasks: BackgroundTasks, ope
     closed = _closed_future(app)
     _quit_after_env(closed)
     tasks.spawn(_retention(store, settings))  # first purge in a thread, after first paint
+    tasks.spawn(asyncio.to_thread(staff.warm_up))  # argon2 dummy hash, off the first page's path
     try:
         if demo:
             await _add_demo_screens(shell, station, settings, tasks)

@@ -9,6 +9,7 @@ stored, and nothing returns the hash (``StaffAccount`` has no such field).
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -138,8 +139,26 @@ class StaffService:
     def __init__(self, store: Store, hasher: PasswordHasher | None = None) -> None:
         self._store = store
         self._hasher = hasher or PasswordHasher()  # argon2id by default
-        # Verified against for unknown logins so timing does not reveal which logins exist.
-        self._dummy_hash = self._hasher.hash("not-a-real-pin-0")
+        self._dummy: str | None = None
+        self._dummy_lock = threading.Lock()
+
+    @property
+    def _dummy_hash(self) -> str:
+        """Verified against for unknown logins so timing does not reveal which logins exist.
+
+        Computed on first use, not in ``__init__``: one argon2id hash is ~0.2-0.9 s, and the
+        service is built on the way to the station's first page. The app calls
+        :meth:`warm_up` in a thread once the page is shown.
+        """
+        with self._dummy_lock:
+            if self._dummy is None:
+                self._dummy = self._hasher.hash("not-a-real-pin-0")
+            return self._dummy
+
+    def warm_up(self) -> None:
+        """Compute the dummy hash now (off the UI thread), so the first unknown login is not
+        faster or slower than a known one."""
+        _ = self._dummy_hash
 
     # --- accounts ----------------------------------------------------------------------------
     def needs_first_run(self) -> bool:
