@@ -25,6 +25,7 @@ from telecabine.session.call import CallSession, CallTiming, Incident
 from telecabine.session.documents import ReceivedDocument
 from telecabine.session.signaling_client import HubSignaling, SignalingError
 from telecabine.session.tracks import AudioSource, MailboxLike
+from telecabine.store.errors import NotFoundError
 
 log = logging.getLogger(__name__)
 
@@ -156,7 +157,16 @@ class ConsultationService:
     ) -> None:
         """Announce the encounter and wait for a doctor; raises :class:`ConsultationError`."""
         s = self.setup
-        state = EncounterState(self.encounters.get(encounter_id).state)
+        try:
+            state = (
+                EncounterState(self.encounters.get(encounter_id).state) if encounter_id else None
+            )
+        except NotFoundError:
+            state = None
+        if state is None:
+            raise ConsultationError(
+                "Aucune consultation en cours pour ce patient / no encounter in progress"
+            )
         if state is not EncounterState.IN_CALL:  # in_call again = a resumed call
             try:  # announce only an encounter the state machine lets into a call
                 transition(state, EncounterState.IN_CALL)

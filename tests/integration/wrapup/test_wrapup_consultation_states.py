@@ -87,3 +87,11 @@ def test_wrap_up_closes_once_and_only_from_wrap_up(station_store):
         svc.close(early, form)
     assert "in_call" in not_yet.value.message_fr
     assert station_store.encounters.get(early).state == "in_call"
+
+
+async def test_a_call_without_an_encounter_is_refused_in_words(station_store):
+    service = ConsultationService(station_store.encounters, SETUP)
+    for missing in (None, "no-such-encounter"):
+        with pytest.raises(ConsultationError, match="Aucune consultation en cours"):
+            await service.start_call(missing, "fièvre", "40-49")
+    assert service.call is None
