@@ -122,3 +122,22 @@ async def test_device_loss_switches_to_remaining_camera_and_is_recorded(call):
     await wait_for(lambda: near(doctor.last_center, ROLE_COLORS["room"]), 5, "back to room")
     assert session.incidents[-1].kind == "device_lost"
     assert session.incidents[-1].detail == "camera:otoscope"
+
+
+async def test_station_offers_h264_first_with_playout_delay_and_encodes_with_the_tuned_encoder(
+    call,
+):
+    from telecabine.session.encoders import ENCODE_STATS
+    from telecabine.session.playout import PLAYOUT_DELAY_URI
+
+    session, doctor, _ = call
+    ENCODE_STATS.reset()
+    await _join(session)
+    await wait_for(lambda: doctor.frames > 3, 10, "station frames at the doctor")
+    offer = session.peer.pc.localDescription.sdp
+    video = offer[offer.index("m=video") :]
+    first_pt = video.split("\r\n")[0].split()[3]  # m=video <port> <proto> <first payload type>
+    assert f"a=rtpmap:{first_pt} H264/90000" in video
+    assert "VP8/90000" in video  # still offered: a browser without H.264 falls back to it
+    assert PLAYOUT_DELAY_URI in video
+    assert ENCODE_STATS.summary()["codec"] == "H264" and ENCODE_STATS.frames > 3
