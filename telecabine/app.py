@@ -340,7 +340,11 @@ def _wrapup_parts(station):
         on_closed=lambda _c: worker.wake(),
         rules=rules_from_settings(settings),  # tariffs / parcours rules, operator copies if set
     )
-    screen = WrapUpScreen(service, lang=settings.language)
+    # The record is printed for the patient only on request (QtPdfPrinter: printer or PDF file).
+    printer = getattr(station.consultation, "printer", None)
+    screen = WrapUpScreen(
+        service, lang=settings.language, print_record=getattr(printer, "print_now", None)
+    )
     status = SyncStatusWidget(lang=settings.language)
     status.bind(worker)
     worker.start()

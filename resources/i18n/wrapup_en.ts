@@ -87,6 +87,10 @@
       <translation>The doctor sent no summary: enter the act.</translation>
     </message>
     <message>
+      <source>Imprimer le compte rendu pour le patient</source>
+      <translation>Print the consultation record for the patient</translation>
+    </message>
+    <message>
       <source>Prise en charge</source>
       <translation>Coverage</translation>
     </message>

@@ -354,6 +354,10 @@ class WrapUpService:
         """The consultation record's content (CSP R6316) for the PDF renderer."""
         return build_record(self._store, encounter_id, self._tariffs)
 
+    def note_print_failed(self, encounter_id: str, error: str) -> None:
+        """A print of the record failed: a technical incident of the encounter (no content)."""
+        self._store.encounters.add_incident(encounter_id, "print_failed", error, self._clock())
+
     def attach_record_pdf(self, encounter_id: str, pdf: bytes) -> str:
         """Keep the rendered consultation record PDF with the encounter; returns its id."""
         doc = self._store.encounters.add_document(

@@ -108,3 +108,40 @@ def test_wrap_up_keeps_the_record_only_in_the_encrypted_store(qtbot, station_sto
     for path in files:
         raw = path.read_bytes()
         assert b"%PDF" not in raw and b"MARTIN" not in raw, path.name
+
+
+def test_record_printed_for_the_patient_on_request_and_a_failure_is_an_incident(
+    qtbot, station_store
+):
+    printed: list[tuple[bytes, str]] = []
+
+    def printer(data: bytes, title: str) -> str:  # stands for QtPdfPrinter.print_now
+        printed.append((data, title))
+        if len(printed) > 1:
+            raise OSError("paper jam")
+        return "Imprimante cabine"
+
+    svc = WrapUpService(station_store, station_id="cabine-test", clock=lambda: NOW)
+    screen = WrapUpScreen(svc, clock=lambda: NOW, print_record=printer)
+    qtbot.addWidget(screen)
+    screen.show()
+    for attempt in range(2):
+        eid = encounter_in_wrap_up(station_store)
+        screen.on_enter({"encounter_id": eid, "staff_name": "Claire Dubois"})
+        assert screen.print_record_box.isVisible() and not screen.print_record_box.isChecked()
+        for box in [screen.print_record_box, *screen.dis_items.values()]:
+            qtbot.mouseClick(box, Qt.MouseButton.LeftButton, pos=QPoint(12, box.height() // 2))
+        with qtbot.waitSignal(screen.sig_closed, timeout=10_000):
+            qtbot.mouseClick(screen.close_button, Qt.MouseButton.LeftButton)
+        data, title = printed[attempt]
+        assert title == "compte-rendu.pdf" and "MARTIN Jeanne Marie" in _text(data)
+        kinds = [i.kind for i in station_store.encounters.incidents(eid)]
+        assert kinds.count("print_failed") == attempt  # the second print failed: recorded
+        assert station_store.encounters.get(eid).state == "closed"
+
+
+def test_no_printer_no_print_choice(qtbot, station_store):
+    screen = WrapUpScreen(WrapUpService(station_store, station_id="cabine-test"))
+    qtbot.addWidget(screen)
+    screen.show()
+    assert not screen.print_record_box.isVisible()

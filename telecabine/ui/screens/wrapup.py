@@ -84,11 +84,15 @@ class WrapUpScreen(Screen):
         *,
         lang: str = "fr",
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        print_record: Callable[[bytes, str], str] | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("wrapUpScreen")
         self._service = service
+        # Prints a PDF, returns where it went (QtPdfPrinter.print_now): the only way the record
+        # leaves the encrypted store in clear, on the staff's request.
+        self._print_record = print_record
         self._lang = lang
         self._clock = clock
         self._ctx: WrapUpContext | None = None
@@ -146,6 +150,10 @@ class WrapUpScreen(Screen):
         self._docs_layout = QVBoxLayout(self.docs_box)
         self.no_docs = QLabel()
         self._docs_layout.addWidget(self.no_docs)
+        self.print_record_box = QCheckBox()
+        self.print_record_box.setMinimumHeight(48)
+        self.print_record_box.setVisible(self._print_record is not None)
+        self._docs_layout.addWidget(self.print_record_box)
         self.dis_box = QGroupBox()
         dl = QVBoxLayout(self.dis_box)
         self.dis_items: dict[str, QCheckBox] = {}
@@ -223,7 +231,7 @@ class WrapUpScreen(Screen):
             cb.setMinimumHeight(48)
             cb.setChecked(doc.printed)
             self._doc_boxes[doc.id] = cb
-            self._docs_layout.addWidget(cb)
+            self._docs_layout.insertWidget(self._docs_layout.count() - 1, cb)
         self.no_docs.setVisible(not self._ctx.documents)
         self._retranslate_summary()
 
@@ -244,6 +252,7 @@ class WrapUpScreen(Screen):
         self._doc_boxes.clear()
         self.error_label.clear()
         self.cov_box.clear()
+        self.print_record_box.setChecked(False)
         self.close_button.setEnabled(True)
 
     def retranslate(self, lang: str | None = None) -> None:
@@ -275,6 +284,7 @@ class WrapUpScreen(Screen):
         self._on_role()
         self.cov_box.retranslate(self._lang)
         self.docs_box.setTitle(_tr("Documents imprimés"))
+        self.print_record_box.setText(_tr("Imprimer le compte rendu pour le patient"))
         self.no_docs.setText(_tr("Aucun document reçu."))
         self.dis_box.setTitle(_tr("Désinfection de la cabine"))
         for key, fr_text, en_text in DISINFECTION_CHECKLIST:
@@ -340,12 +350,17 @@ class WrapUpScreen(Screen):
             self.error_label.setText(exc.message(self._lang))
             return None
         self.close_button.setEnabled(False)
+        pdf = None
         try:  # the record is a copy of what is stored: a rendering failure must not undo closing
-            self._service.attach_record_pdf(
-                eid, render_record_pdf(self._service.record(eid), self._lang)
-            )
+            pdf = render_record_pdf(self._service.record(eid), self._lang)
+            self._service.attach_record_pdf(eid, pdf)
         except Exception:
             log.exception("consultation record PDF failed")
+        if pdf and self._print_record is not None and self.print_record_box.isChecked():
+            try:
+                self._print_record(pdf, "compte-rendu.pdf")
+            except Exception as exc:  # kept in the store: it can be printed again later
+                self._service.note_print_failed(eid, type(exc).__name__)
         self.sig_closed.emit(closed)
         self.sig_next.emit()
         return closed
