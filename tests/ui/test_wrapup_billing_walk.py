@@ -185,3 +185,33 @@ def test_coverage_part_in_english_from_the_ts_file(qtbot, screen, station_store,
         assert "Within the coordinated care pathway" in screen.eligibility_note.text()
     finally:
         translations.set_language("fr")
+
+
+def test_maternity_chosen_by_hand(qtbot, screen, station_store):
+    eid = _with_situation(station_store, {"has_medecin_traitant": False})
+    record, _ = _walk_and_close(qtbot, screen, station_store, eid, exoneration="maternity")
+    assert record["exoneration"] == "maternity"
+    assert _coverage(record) == ("25.00", "0.00", "0.00", "0.00")  # no PF in maternity
+
+
+def test_specialist_act_typed_by_hand_when_no_summary(qtbot, screen, station_store):
+    eid = encounter_in_wrap_up(station_store, summary=None)
+    screen.on_enter({**CTX, "encounter_id": eid})
+    assert "saisissez l'acte" in screen.summary_note.text()
+    screen.act_code.setCurrentText("")
+    qtbot.keyClicks(screen.act_code.lineEdit(), "tc")
+    for widget, text in ((screen.doctor_name, "Dr Ines Garnier"),
+                         (screen.doctor_rpps, "10000000007"),
+                         (screen.doctor_specialty, "Cardiologie")):  # fmt: skip
+        qtbot.keyClicks(widget, text)
+    screen.doctor_specialty.editingFinished.emit()
+    assert "Médecin 47,73 €" in screen.preview_label.text()
+    for box in screen.dis_items.values():
+        _tick(qtbot, box)
+    with qtbot.waitSignal(screen.sig_closed, timeout=10_000) as closed:
+        qtbot.mouseClick(screen.close_button, LEFT)
+    record = _stored(station_store, closed.args[0].record_uuid)
+    assert record["doctor"] == {**record["doctor"], "act_code": "TC", "amount": "47.73",
+                                "name": "Dr Ines Garnier", "rpps": "10000000007"}  # fmt: skip
+    # 70 % of 47.73 = 33.411 -> 33.41, minus 2.00 PF; the complémentaire pays the rest of 30 %.
+    assert _coverage(record) == ("31.41", "14.32", "2.00", "2.00")
