@@ -14,7 +14,7 @@ import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, tzinfo
 from typing import Any
 
 from pydantic import ValidationError
@@ -192,6 +192,7 @@ class WrapUpService:
         on_closed: Callable[[Closed], None] | None = None,
         tariffs: TariffTable | None = None,
         rules: StationRules | None = None,
+        tz: tzinfo | None = None,
     ) -> None:
         self._store = store
         self._station_id = station_id
@@ -201,6 +202,14 @@ class WrapUpService:
         # start by services.billing_rules; None = packaged data.
         self._tariffs = tariffs or (rules.tariffs if rules else None)
         self._parcours = rules.parcours if rules else None
+        # The act's date is the cabin's calendar day (None = the station's local time zone, set
+        # to Europe/Paris on a French cabin): a 00:30 consultation on 1 January is billed at the
+        # new year's tariff and counts in the new year's TLM cap, not the UTC day before.
+        self._tz = tz
+
+    def act_date(self, enc: Any) -> date:
+        """The calendar day of the act in the cabin's time zone (encounter start)."""
+        return enc.created_at.astimezone(self._tz).date()
 
     def load(self, encounter_id: str) -> WrapUpContext:
         """Summary from the call, documents received, act date (the encounter's day)."""
@@ -211,7 +220,7 @@ class WrapUpService:
             for d in self._store.encounters.documents(encounter_id)
             if d.kind != "record"
         )
-        on = enc.created_at.astimezone(UTC).date()
+        on = self.act_date(enc)
         patient = self._store.patients.get(enc.patient_id) if enc.patient_id else None
         hints = eligibility_hints(
             draft, patient.birth_date if patient else None, on, self._parcours
@@ -233,7 +242,7 @@ class WrapUpService:
             raise _error("patient", "Aucun patient identifié pour cette consultation.",
                          "No patient identified for this encounter.", "patient")  # fmt: skip
         patient = self._store.patients.get(enc.patient_id)
-        on = enc.created_at.astimezone(UTC).date()
+        on = self.act_date(enc)
         try:
             role = AccompanyingRole(form.accompanying_role)
             # The 750 EUR/year TLM cap: what this cabin already billed this calendar year.
