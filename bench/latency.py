@@ -19,6 +19,9 @@ RTP/SRTP/ICE/SCTP, executor = video+audio encode, decoders), the encoder's CPU a
 frame and the capture -> encoded delay on the station (vs Chromium's own ``totalEncodeTime``),
 Chromium's jitter-buffer and decode times, Chromium's CPU in both runs, peak RSS, the first-frame
 time after the answer and the p50 drift between the first and last thirds (latency build-up).
+A second, shorter station call with the other ``playout-delay`` setting (on by default, see
+:mod:`telecabine.session.playout`) shows what that extension is worth
+(``station_other_playout_delay``).
 
 Run: ``uv run python -m bench latency`` (``--quick`` for a short pass).
 """
@@ -274,14 +277,80 @@ def _chromium_procs() -> list[psutil.Process]:
     return [p for p in me.children(recursive=True) if "chrom" in p.name().lower()]
 
 
-async def _measure(quick: bool) -> dict[str, Any]:
-    from playwright.async_api import async_playwright
+INBOUND_JS = """async () => { let o = {}; (await window.stationPc.getStats())
+  .forEach((s) => { if (s.type === 'inbound-rtp' && s.kind === 'video') o = {w: s.frameWidth,
+  h: s.frameHeight, fps: s.framesPerSecond, bytes: s.bytesReceived, dropped: s.framesDropped,
+  decoded: s.framesDecoded, decoder: s.decoderImplementation, jitter_buffer_ms: 1000 *
+  s.jitterBufferDelay / Math.max(1, s.jitterBufferEmittedCount), decode_ms: 1000 *
+  s.totalDecodeTime / Math.max(1, s.framesDecoded), jitter_ms: 1000 * s.jitter}; }); return o; }"""
 
+
+async def _station_phase(page, cam: BandCamera, encoding: Any, seconds: float, name: str):
+    """One call from the station to the page: latency samples, CPU, encoder and inbound stats."""
     from telecabine.protocol import signaling as sig
     from telecabine.session.call import CallSession
 
-    seconds = 8 if quick else 30
     me = psutil.Process()
+    signaling = _PageSignaling(page)
+    session = CallSession(
+        signaling, "bench", {"room": cam.mailbox}, play_audio=False, encoding=encoding
+    )
+    signaling.session = session
+    await page.evaluate("window.tc = { samples: [], frames: 0, firstAt: null }")
+    await session.announce(name, "bench", "40-64", "bench")
+    t_call = time.monotonic()
+    await session.on_signal(sig.DoctorJoined(
+        encounter_id=name, doctor=sig.DoctorPublic(name="bench", specialty="-")))  # fmt: skip
+    while await page.evaluate("window.tc.frames") == 0:
+        await asyncio.sleep(0.01)
+    first_frame_s = time.monotonic() - t_call
+    await asyncio.sleep(2)  # warm-up: REMB ramps the bitrate
+    await page.evaluate("window.tc.samples = []")
+    chrome = _chromium_procs()
+    ENCODE_STATS.reset()
+    video = session.video
+    conv0, sent0 = (video.convert_s, video.converted), (video.frames_sent, video.repeats)
+    th0 = _threads(me)
+    c0, s0, t0 = _cpu(chrome), _cpu([me]), time.monotonic()
+    rss_peak = 0
+    while time.monotonic() - t0 < seconds:
+        await asyncio.sleep(1)
+        rss_peak = max(rss_peak, me.memory_info().rss)
+    c1, s1, t1 = _cpu(chrome), _cpu([me]), time.monotonic()
+    th1 = _threads(me)
+    encode = ENCODE_STATS.summary()
+    encode["convert_ms"] = round(
+        1000 * (video.convert_s - conv0[0]) / max(1, video.converted - conv0[1]), 2)  # fmt: skip
+    encode["sent_fps"] = round((video.frames_sent - sent0[0]) / (t1 - t0), 1)
+    encode["repeat_fps"] = round((video.repeats - sent0[1]) / (t1 - t0), 1)
+    samples = await page.evaluate("window.tc.samples")
+    inbound = await page.evaluate(INBOUND_JS)
+    bitrate = None
+    if session.peer is not None:
+        await session.peer.sample()
+        await asyncio.sleep(1)
+        bitrate = (await session.peer.sample()).bitrate_bps
+    sent_height = video.max_height
+    await session.close()
+    await page.evaluate("window.stationPc.close()")
+    return {
+        "samples": samples, "first_frame_s": first_frame_s, "cpu": (s1 - s0) / (t1 - t0),
+        "chromium_cpu": (c1 - c0) / (t1 - t0), "rss_peak_mb": rss_peak / 2**20,
+        "sent_height": sent_height, "inbound": inbound, "encode": encode,
+        "threads": {k: round(100 * (v - th0.get(k, 0.0)) / (t1 - t0), 1) for k, v in th1.items()},
+        "bitrate": bitrate,
+    }  # fmt: skip
+
+
+async def _measure(quick: bool) -> dict[str, Any]:
+    from playwright.async_api import async_playwright
+
+    seconds = 8 if quick else 30
+    encoding = VideoEncoding(codec=os.environ.get("BENCH_VIDEO_CODEC", "H264").upper())
+    delay = os.environ.get("BENCH_PLAYOUT_DELAY", "")  # "min,max" in ms, or "none"
+    if delay:
+        low_high = None if delay == "none" else tuple(int(v) for v in delay.split(","))
+        encoding = dataclasses.replace(encoding, playout_delay_ms=low_high)
     async with async_playwright() as pw:
         browser = await pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         page = await browser.new_page()
@@ -293,62 +362,16 @@ async def _measure(quick: bool) -> dict[str, Any]:
         await page.goto(f"http://127.0.0.1:{port}/")
         await page.wait_for_function("typeof window.answer === 'function'")
         cam.start()
-        signaling = _PageSignaling(page)
-        encoding = VideoEncoding(codec=os.environ.get("BENCH_VIDEO_CODEC", "H264").upper())
-        delay = os.environ.get("BENCH_PLAYOUT_DELAY", "")  # "min,max" in ms, or "none"
-        if delay:
-            low_high = None if delay == "none" else tuple(int(v) for v in delay.split(","))
-            encoding = dataclasses.replace(encoding, playout_delay_ms=low_high)
-        session = CallSession(
-            signaling, "bench", {"room": cam.mailbox}, play_audio=False, encoding=encoding
+        main = await _station_phase(page, cam, encoding, seconds, "bench-1")
+        # The same call with the other playout-delay setting, to show what it is worth.
+        other = dataclasses.replace(
+            encoding, playout_delay_ms=None if encoding.playout_delay_ms else (0, 0)
         )
-        signaling.session = session
-        await session.announce("bench-1", "bench", "40-64", "bench")
-        t_call = time.monotonic()
-        await session.on_signal(sig.DoctorJoined(
-            encounter_id="bench-1", doctor=sig.DoctorPublic(name="bench", specialty="-")))  # fmt: skip
-        while await page.evaluate("window.tc.frames") == 0:
-            await asyncio.sleep(0.01)
-        first_frame_s = time.monotonic() - t_call
-        await asyncio.sleep(2)  # warm-up: REMB ramps the bitrate
-        await page.evaluate("window.tc.samples = []")
-        chrome = _chromium_procs()
-        ENCODE_STATS.reset()
-        conv0 = (session.video.convert_s, session.video.converted)
-        sent0 = (session.video.frames_sent, session.video.repeats)
-        th0 = _threads(me)
-        c0, s0, t0 = _cpu(chrome), _cpu([me]), time.monotonic()
-        rss_peak = 0
-        while time.monotonic() - t0 < seconds:
-            await asyncio.sleep(1)
-            rss_peak = max(rss_peak, me.memory_info().rss)
-        c1, s1, t1 = _cpu(chrome), _cpu([me]), time.monotonic()
-        th1 = _threads(me)
-        encode = ENCODE_STATS.summary()
-        converted = max(1, session.video.converted - conv0[1])
-        encode["convert_ms"] = round(1000 * (session.video.convert_s - conv0[0]) / converted, 2)
-        encode["sent_fps"] = round((session.video.frames_sent - sent0[0]) / (t1 - t0), 1)
-        encode["repeat_fps"] = round((session.video.repeats - sent0[1]) / (t1 - t0), 1)
-        threads = {k: round(100 * (v - th0.get(k, 0.0)) / (t1 - t0), 1) for k, v in th1.items()}
-        station = await page.evaluate("window.tc.samples")
-        stats = await page.evaluate("""async () => { let o = {}; (await window.stationPc.getStats())
-          .forEach((s) => { if (s.type === 'inbound-rtp' && s.kind === 'video') o = {w: s.frameWidth,
-          h: s.frameHeight, fps: s.framesPerSecond, bytes: s.bytesReceived, dropped: s.framesDropped,
-          decoded: s.framesDecoded, decoder: s.decoderImplementation, jitter_buffer_ms: 1000 * s.jitterBufferDelay /
-          Math.max(1, s.jitterBufferEmittedCount), decode_ms: 1000 * s.totalDecodeTime /
-          Math.max(1, s.framesDecoded), jitter_ms: 1000 * s.jitter}; }); return o; }""")  # fmt: skip
-        bitrate = None
-        if session.peer is not None:
-            await session.peer.sample()
-            await asyncio.sleep(1)
-            bitrate = (await session.peer.sample()).bitrate_bps
-        sent_height = session.video.max_height
-        await session.close()
+        compare = await _station_phase(page, cam, other, min(seconds, 10), "bench-2")  # fmt: skip
         cam.stop()
-        await page.evaluate("window.stationPc.close()")
 
         # Anchor: Chromium -> Chromium in the same page, same band, same size and rate.
-        codec = encode["codec"] or encoding.codec
+        codec = main["encode"]["codec"] or encoding.codec
         await page.evaluate(f"window.anchor({W}, {H}, {FPS}, '{codec}')")
         await asyncio.sleep(2)
         await page.evaluate("window.tcA.samples = []")
@@ -372,12 +395,22 @@ async def _measure(quick: bool) -> dict[str, Any]:
           bitrate_bps: 8 * s.bytesSent / Math.max(1, s.framesEncoded) * 30}; }); return o; }""")
         await browser.close()
         await runner.cleanup()
+    cmp_samples = compare["samples"] or [0]
     return {
-        "station": station, "anchor": anchor, "first_frame_s": first_frame_s,
-        "station_cpu": (s1 - s0) / (t1 - t0), "chromium_cpu_station_run": (c1 - c0) / (t1 - t0),
-        "chromium_cpu_anchor_run": (a1 - a0) / (ta1 - ta0), "rss_peak_mb": rss_peak / 2**20,
-        "sent_height": sent_height, "inbound": stats, "encode": encode, "threads": threads,
-        "anchor_encode": anchor_encode, "encoding": encoding, "anchor_inbound": anchor_inbound, "station_bitrate_bps": bitrate, "seconds": seconds,
+        "station": main["samples"], "anchor": anchor, "first_frame_s": main["first_frame_s"],
+        "station_cpu": main["cpu"], "chromium_cpu_station_run": main["chromium_cpu"],
+        "chromium_cpu_anchor_run": (a1 - a0) / (ta1 - ta0), "rss_peak_mb": main["rss_peak_mb"],
+        "sent_height": main["sent_height"], "inbound": main["inbound"],
+        "encode": main["encode"], "threads": main["threads"], "anchor_encode": anchor_encode,
+        "encoding": encoding, "anchor_inbound": anchor_inbound,
+        "station_bitrate_bps": main["bitrate"], "seconds": seconds,
+        "other_playout_delay": {
+            "playout_delay_ms": other.playout_delay_ms, "seconds": min(seconds, 10),
+            "p50_ms": percentile(cmp_samples, 50), "p95_ms": percentile(cmp_samples, 95),
+            "samples": len(compare["samples"]),
+            "jitter_buffer_ms": compare["inbound"].get("jitter_buffer_ms"),
+            "station_cpu_pct_of_one_core": round(100 * compare["cpu"], 1),
+        },
     }  # fmt: skip
 
 
@@ -405,6 +438,7 @@ def run(quick: bool = False) -> dict[str, Any]:
         "station_encoding": dataclasses.asdict(m["encoding"]),
         "station_video_bitrate_bps": m["station_bitrate_bps"], "inbound": m["inbound"],
         "anchor_inbound": m["anchor_inbound"],
+        "station_other_playout_delay": m["other_playout_delay"],
         "station_sent_height_end": m["sent_height"],
         "load_average_1m": round(os.getloadavg()[0], 2),
         "resolution": f"{W}x{H}@{FPS}", "seconds_measured": m["seconds"], "cpus": os.cpu_count(),
