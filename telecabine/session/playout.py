@@ -15,10 +15,13 @@ packet it sends.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from aiortc import codecs, rtp
 from aiortc.rtcrtpparameters import RTCRtpHeaderExtensionParameters
+
+log = logging.getLogger(__name__)
 
 PLAYOUT_DELAY_URI = "http://www.webrtc.org/experiments/rtp-hdrext/playout-delay"
 EXTENSION_ID = 6  # ids are shared by audio and video under BUNDLE: aiortc uses 1-3
@@ -76,8 +79,18 @@ class PlayoutDelayMap(rtp.HeaderExtensionsMap):
         return rtp.pack_header_extensions([*items, (self._id, self._value)])
 
 
-def attach(sender: Any, min_ms: int, max_ms: int) -> PlayoutDelayMap:
-    """Give an ``RTCRtpSender`` (before it starts sending) a map writing the extension."""
+_MAP_ATTR = "_RTCRtpSender__rtp_header_extensions_map"  # aiortc has no public hook
+
+
+def attach(sender: Any, min_ms: int, max_ms: int) -> PlayoutDelayMap | None:
+    """Give an ``RTCRtpSender`` (before it starts sending) a map writing the extension.
+
+    Returns None (and the call goes on without the extension) if aiortc's sender no longer
+    keeps its map where this expects it.
+    """
+    if not isinstance(getattr(sender, _MAP_ATTR, None), rtp.HeaderExtensionsMap):
+        log.warning("playout-delay not sent: aiortc's RTCRtpSender changed")
+        return None
     mapping = PlayoutDelayMap(min_ms, max_ms)
-    sender._RTCRtpSender__rtp_header_extensions_map = mapping  # aiortc has no public hook
+    setattr(sender, _MAP_ATTR, mapping)
     return mapping

@@ -56,3 +56,17 @@ def test_packets_carry_the_delay_only_when_the_answer_accepted_it(accepted):
     assert items[1] == b"1" and items[3] == b"\x12\x34\x56"  # aiortc's own ones kept
     assert (items.get(9) == b"\x00\x00\x00") is accepted
     assert data[16 + 4 * words :] == b"\x10frame"
+
+
+async def test_attach_replaces_the_map_of_a_real_aiortc_sender():
+    from aiortc import RTCPeerConnection, VideoStreamTrack
+
+    pc = RTCPeerConnection()
+    try:
+        sender = pc.addTrack(VideoStreamTrack())
+        mapping = playout.attach(sender, 0, 0)
+        assert mapping is not None
+        assert sender._RTCRtpSender__rtp_header_extensions_map is mapping
+        assert playout.attach(object(), 0, 0) is None  # not an aiortc sender: skipped, no crash
+    finally:
+        await pc.close()
