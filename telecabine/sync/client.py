@@ -236,8 +236,10 @@ class BillingClient:
             self._no_batch_until = time.monotonic() + NO_BATCH_RECHECK_S
             return [_SINGLE] * len(keys)
         result = classify(status, body)
-        if result.outcome is Outcome.REJECTED and len(keys) > 1:
-            return [_SINGLE] * len(keys)  # envelope refused (400/422): each record alone
+        if result.outcome is Outcome.REJECTED and status != 413:
+            # Envelope refused (400/403/422): the single endpoint gives each record its own
+            # verdict; a record is parked only on that verdict, never on the batch's.
+            return [_SINGLE] * len(keys)
         return [result] * len(keys)
 
     async def close(self) -> None:

@@ -86,7 +86,8 @@ def close_encounters(store, station_id: str, n: int, start: int = 0) -> list[str
 class HubFaults:
     """Switches of the test-only middleware: 503 before the handler, 500 after it stored."""
 
-    mode: str = "ok"  # ok | 503_before | 500_after | no_batch (an older hub: batch path 404)
+    # ok | 503_before | 500_after | no_batch (an older hub: batch path 404) | batch_422
+    mode: str = "ok"
     hits: Counter = field(default_factory=Counter)
     max_batch: int | None = None  # a hub with smaller batch limits: 413 above this count
 
@@ -98,6 +99,9 @@ def _fault_middleware(faults: HubFaults):
             if faults.mode == "no_batch":
                 faults.hits["no_batch"] += 1
                 return web.json_response({"error": {"code": "not_found"}}, status=404)
+            if faults.mode == "batch_422":
+                faults.hits["batch_422"] += 1
+                return web.json_response({"error": {"code": "invalid_batch"}}, status=422)
             if faults.max_batch is not None:
                 size = len((await request.json())["records"])
                 faults.hits["batch_sizes"] += 1

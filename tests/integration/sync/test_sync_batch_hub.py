@@ -56,3 +56,12 @@ def _later():
     from datetime import UTC, datetime, timedelta
 
     return datetime.now(UTC) + timedelta(minutes=6)  # every jittered retry is due
+
+
+async def test_refused_batch_envelope_sends_each_record_alone_and_parks_none(sync_env):
+    uuids = close_encounters(sync_env.store, STATION, 1)  # even a batch of one
+    sync_env.hub.faults.mode = "batch_422"
+    report, worker = await _drain(sync_env)
+    assert report.sent == 1 and report.parked == 0 and worker.status.attention == 0
+    assert set(await sync_env.hub.keys()) == set(uuids)
+    assert sync_env.hub.faults.hits["batch_422"] == 1
