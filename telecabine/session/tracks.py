@@ -153,7 +153,9 @@ class SwitchableVideoTrack(MediaStreamTrack):
         if (h, w) != image.shape[:2]:
             image = cv2.resize(image, (w, h), interpolation=cv2.INTER_AREA)
         yuv = cv2.cvtColor(np.ascontiguousarray(image), cv2.COLOR_BGR2YUV_I420)
-        return av.VideoFrame.from_ndarray(yuv, format="yuv420p")
+        # Wrap OpenCV's buffer instead of copying it (≈ 0.4 ms per 720p frame): each frame
+        # gets a fresh array, and the encoders copy the picture in before encode returns.
+        return av.VideoFrame.from_numpy_buffer(yuv, format="yuv420p")
 
 
 def _black(width: int, height: int) -> av.VideoFrame:
