@@ -18,37 +18,77 @@ FORM = {"birth_name": "DUPONT", "first_names": "Jean", "birth_date": "12/05/1984
         "birth_place_insee": "75123", "nir": "184057512345625"}  # fmt: skip
 
 
+def _when(ready, then, deadline_s: float = 60.0) -> None:
+    """Run ``then()`` once ``ready()`` holds (polled every 100 ms): no fixed delays that a
+    loaded machine outruns. Past the deadline, exit with a message (the test shows stderr)."""
+    waited = [0.0]
+
+    def poll() -> None:
+        if ready():
+            then()
+        elif waited[0] > deadline_s:
+            print(f"timed out waiting for {getattr(then, '__name__', then)}", file=sys.stderr)
+            raise SystemExit(3)
+        else:
+            waited[0] += 0.1
+            QTimer.singleShot(100, poll)
+
+    QTimer.singleShot(0, poll)
+
+
 def _drive(shell) -> None:
     window = shell.window
-    print("AT", window.current_name, window.pages.currentWidget() is window.flow_page, flush=True)
-    shell.home.start_button.click()
-    patient = shell.patient
-    for name, text in FORM.items():
-        QTest.keyClicks(patient.inputs[name], text)
-    patient.inputs["sex"].setCurrentIndex(patient.inputs["sex"].findData("M"))
-    QTest.keyClicks(patient.reason, "Toux")
-    patient.next_button.click()
-    shell.consent.agree_button.click()
-    print("AT", window.current_name, flush=True)
-    shell.summary.next_button.click()
-    print("AT", window.current_name, flush=True)
+
+    def on(name: str):
+        return lambda: (
+            window.current_name == name and window.pages.currentWidget() is window.flow_page
+        )
+
+    def intake() -> None:
+        print(
+            "AT", window.current_name, window.pages.currentWidget() is window.flow_page, flush=True
+        )
+        shell.home.start_button.click()
+        _when(on("patient"), patient_form)
+
+    def patient_form() -> None:
+        patient = shell.patient
+        for name, text in FORM.items():
+            QTest.keyClicks(patient.inputs[name], text)
+        patient.inputs["sex"].setCurrentIndex(patient.inputs["sex"].findData("M"))
+        QTest.keyClicks(patient.reason, "Toux")
+        patient.next_button.click()
+        _when(on("consent"), consent)
+
+    def consent() -> None:
+        shell.consent.agree_button.click()
+        _when(on("summary"), summary)
+
+    def summary() -> None:
+        print("AT", window.current_name, flush=True)
+        shell.summary.next_button.click()
+        _when(on("equipment"), to_vitals)
 
     def to_vitals() -> None:
-        window.screens["equipment"].sig_next.emit()
         print("AT", window.current_name, flush=True)
-        QTimer.singleShot(1500, to_call)
+        QTimer.singleShot(1000, lambda: window.screens["equipment"].sig_next.emit())
+        _when(on("measurement"), to_call)
 
     def to_call() -> None:
-        window.screens["measurement"].sig_next.emit()
         print("AT", window.current_name, flush=True)
-        QTimer.singleShot(2500, window.close)
+        QTimer.singleShot(1000, lambda: window.screens["measurement"].sig_next.emit())
+        _when(on("call"), in_call)
 
-    QTimer.singleShot(1500, to_vitals)
+    def in_call() -> None:
+        print("AT", window.current_name, flush=True)
+        QTimer.singleShot(2500, window.close)  # hang up by closing the window mid-call
+
+    _when(on("home"), intake)
 
 
 def _start(self) -> None:
     _original_start(self)
-    QTimer.singleShot(200, lambda: _drive(self))
+    _drive(self)
 
 
 shell_module.StationShell.start = _start
