@@ -117,6 +117,10 @@ class StoreOutbox:
         """One failed attempt, retry at ``next_attempt_at``."""
         self._store.outbox.mark_failed(uuid, error, next_attempt_at)
 
+    def mark_failed_many(self, failures: list[tuple[str, str, datetime]]) -> int:
+        """A whole failed batch in one transaction (``(uuid, error, next_attempt_at)`` each)."""
+        return self._store.outbox.mark_failed_many(failures)
+
     def park(self, uuid: str, status: str, error: str, now: datetime) -> None:
         """Out of the queue until a person acts; the record itself is kept unchanged."""
         if status not in PARKED_STATUSES:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, update
+from sqlalchemy import bindparam, func, update
 from sqlmodel import col, select
 
 from telecabine.store.clock import utc_now
@@ -119,6 +119,32 @@ class OutboxRepository:
             o.last_error = error[:MAX_ERROR_CHARS]
             o.next_attempt_at = next_attempt_at
             session.add(o)
+
+    def mark_failed_many(self, failures: list[tuple[str, str, datetime]]) -> int:
+        """``mark_failed`` for a whole failed batch in ONE transaction: ``(uuid, error,
+        next_attempt_at)`` each; rows no longer pending (sent by another process) are skipped.
+
+        Row by row, 500 records cost ~13 s of commits on a busy SQLCipher file; here ~one.
+        """
+        if not failures:
+            return 0
+        table = OutboxEntry.__table__  # Core executemany: one statement, N parameter sets
+        stmt = (
+            table.update()  # type: ignore[attr-defined]
+            .where(table.c.record_uuid == bindparam("b_uuid"), table.c.status == "pending")  # type: ignore[attr-defined]
+            .values(
+                attempts=table.c.attempts + 1,  # type: ignore[attr-defined]
+                last_error=bindparam("b_error"),
+                next_attempt_at=bindparam("b_next"),
+            )
+        )
+        params = [
+            {"b_uuid": uuid, "b_error": error[:MAX_ERROR_CHARS], "b_next": next_attempt_at}
+            for uuid, error, next_attempt_at in failures
+        ]
+        with self._store.write() as session:
+            result = session.connection().execute(stmt, params)
+        return result.rowcount or 0
 
     def get(self, uuid: str) -> OutboxEntry:
         """One outbox row (status, attempts, last error)."""

@@ -42,3 +42,22 @@ def test_mark_sent_is_idempotent_and_sets_synced_at(station_store):
         eid = session.get(BillingRecordRow, uuids[-1]).encounter_id
     assert station_store.encounters.get(eid).synced_at is not None
     assert outbox.counts().sent == 505 and outbox.pending(10, now) == []
+
+
+def test_mark_failed_many_books_a_failed_batch_in_one_go(station_store):
+    a, b, c = close_encounters(station_store, STATION, 3)
+    now = datetime.now(UTC)
+    outbox = StoreOutbox(station_store)
+    outbox.mark_sent([c], now)  # already delivered by another process: left alone
+    later = now + timedelta(minutes=5)
+    changed = outbox.mark_failed_many(
+        [(a, "timeout", later), (b, "x" * 900, later), (c, "timeout", later)]
+    )
+    assert changed == 2
+    assert outbox.pending(10, now) == []  # both wait for their retry time
+    due = {r.record_uuid: r for r in outbox.pending(10, later)}
+    assert set(due) == {a, b} and due[a].attempts == 1
+    row = station_store.outbox.get(b)
+    assert row.attempts == 1 and len(row.last_error) == 500
+    assert row.next_attempt_at == later
+    assert station_store.outbox.get(c).status == "sent"
