@@ -127,7 +127,7 @@ class WrapUpScreen(Screen):
         self.staff_name, self.staff_rpps = QLineEdit(), QLineEdit()
         self.staff_rpps.setMaxLength(11)
         self.acc_box = QGroupBox()
-        f2 = QFormLayout(self.acc_box)
+        f2 = self._acc_form = QFormLayout(self.acc_box)
         self._acc_labels = [QLabel() for _ in range(4)]
         for label, w in zip(self._acc_labels, (self.role, self.nurse_setting, self.staff_name,
                             self.staff_rpps), strict=True):  # fmt: skip
@@ -303,7 +303,9 @@ class WrapUpScreen(Screen):
         )
 
     def _on_role(self, *_: Any) -> None:
-        self.nurse_setting.setEnabled(self.role.currentIndex() == 1)
+        nurse = self.role.currentIndex() == 1
+        self.nurse_setting.setEnabled(nurse)
+        self._acc_form.setRowVisible(self.nurse_setting, nurse)  # only a nurse has a setting
 
     def _update_preview(self, *_: Any) -> None:
         """Who pays what, recomputed as the staff changes the act, role or coverage."""
