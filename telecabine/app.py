@@ -289,6 +289,7 @@ async def _add_demo_screens(shell, station, settings: Settings, tasks) -> None:
     vitals = MeasurementScreen(station.consultation.measurement, lang=settings.language)
     window.add_screen("measurement", vitals)
     window.add_screen("call", CallScreen(station.consultation))
+    shell.reset_listeners.append(lambda: _withdraw_waiting_call(station.consultation, tasks))
     wrapup_screen, status, worker = _wrapup_parts(station)
     window.add_screen("wrapup", wrapup_screen)
     window.add_status_widget(status)
@@ -309,6 +310,14 @@ def _audit_settings_saved(shell, equipment, store) -> None:
     equipment.roles.sig_saved.connect(
         lambda keys: trail.settings_changed(shell.window.context.staff_id, list(keys))
     )
+
+
+def _withdraw_waiting_call(consultation, tasks) -> None:
+    """The cabin forgot the patient (next patient, sign-out): a call still in the waiting room
+    is withdrawn, so no doctor takes an encounter nobody is sitting in front of."""
+    call = consultation.call
+    if call is not None and call.state == "waiting":
+        tasks.spawn(consultation.cancel("staff_cancelled"))
 
 
 def _stop_devices_when_leaving(shell, equipment, registry) -> None:

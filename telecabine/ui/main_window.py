@@ -151,7 +151,13 @@ class MainWindow(QMainWindow):
         return present[present.index(name) - 1]
 
     def on_screen_next(self, name: str) -> None:
-        """A screen is done: go forward; after the last one, start over for the next patient."""
+        """A screen is done: go forward; after the last one, start over for the next patient.
+
+        Only the screen on show moves the flow: a screen left behind whose work ends later (a
+        call withdrawn after "next patient") must not pull the station into wrap-up.
+        """
+        if name != self._current:
+            return
         present = [n for n in FLOW if n in self.screens]
         if name in present and name == present[-1]:
             self.sig_next_patient.emit()  # the app clears every screen, then shows home
@@ -159,7 +165,9 @@ class MainWindow(QMainWindow):
         self.go_to(self.flow_after(name))
 
     def on_screen_back(self, name: str) -> None:
-        """A screen asked to go back."""
+        """The screen on show asked to go back (others are ignored, as for ``on_screen_next``)."""
+        if name != self._current:
+            return
         previous = self.flow_before(name)
         if previous is not None:
             self.go_to(previous)

@@ -77,6 +77,9 @@ class StationShell:
         self.home.sig_resume.connect(self.on_resume)
         self.consent.sig_refused.connect(self.on_consent_refused)
         self.window.sig_next_patient.connect(self.on_next_patient)
+        # Called when every screen forgets the patient (next patient, refusal, user switch);
+        # app.py uses it to withdraw a call still waiting for a doctor.
+        self.reset_listeners: list[Callable[[], None]] = []
         self.session: StaffSession | None = None
         self.signin: SignInScreen | None = None
         self.lock: LockScreen | None = None
@@ -191,6 +194,8 @@ class StationShell:
 
     def _reset_context(self) -> None:
         self.intake.cancel_pending()
+        for listener in list(self.reset_listeners):
+            listener()
         old = self.window.context
         self.window.clear_all()
         self.window.context = IntakeContext(

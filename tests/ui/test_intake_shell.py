@@ -46,6 +46,9 @@ def test_flow_skips_missing_screens_and_wraps_to_next_patient(qtbot):
     assert window.current_name == "patient"
     screens["patient"].sig_back.emit()
     assert window.current_name == "home"
+    screens["call"].sig_next.emit()  # not on show: ignored (a late end must not navigate)
+    assert window.current_name == "home"
+    window.go_to("call")
     with qtbot.waitSignal(window.sig_next_patient):
         screens["call"].sig_next.emit()
 

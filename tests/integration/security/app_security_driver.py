@@ -56,7 +56,12 @@ def _drive(shell) -> None:
         window.sig_lock_requested.emit()
         shell.lock.switch_button.click()  # sign-out: every screen forgets the patient
         print("SIGNIN", window.pages.currentWidget() is shell.signin, flush=True)
-        QTimer.singleShot(300, window.close)
+        QTimer.singleShot(1500, check_withdrawn)
+
+    def check_withdrawn() -> None:
+        call = window.screens["call"].consultation.call
+        print("CALL", call.state if call is not None else None, window.current_name, flush=True)
+        window.close()
 
     QTimer.singleShot(1200, to_call)
 

@@ -47,6 +47,7 @@ def test_app_walks_locks_and_signs_out(app_run):
     assert "BANNER True" in lines  # insecure file keyring: the station says so on screen
     assert "AT equipment" in lines and "AT call" in lines
     assert {"LOCKED True", "UNLOCKED True", "SIGNIN True"} <= set(lines)
+    assert "CALL ended None" in lines  # the waiting call was withdrawn, nothing navigated
     assert "Traceback" not in proc.stderr, proc.stderr[-3000:]
 
 
