@@ -16,6 +16,9 @@ HERE="$ROOT/installers/linux"
 DEB_COMPRESSION="${DEB_COMPRESSION:-xz}"
 
 if [ "${1:-}" != "--skip-pyinstaller" ]; then
+  # Translations are compiled here (.qm are build products, not in git); the frozen app has
+  # no lrelease to compile them at start.
+  uv run --frozen python -m telecabine.ui.i18n build >/dev/null
   uv run --frozen pyinstaller --noconfirm --clean --log-level WARN \
     --distpath "$DIST" --workpath "$ROOT/build/pyinstaller" installers/pyinstaller/telecabine.spec
 fi
