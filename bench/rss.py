@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import sys
 import tempfile
 import time
@@ -46,6 +47,7 @@ from bench.common import write_result
 
 READY = "bench-station: encounter "
 MILESTONE = "bench-station: rss_mb "
+EXCEPTION_LINE = re.compile(r"^([A-Za-z_][\w.]*(?:Error|Exception)):")
 CONSOLE_INBOUND_JS = """async () => { const c = window.__telecabineCall;
   if (!c || !c.state.pc) return null; let o = null;
   (await c.state.pc.getStats()).forEach((s) => { if (s.type === 'inbound-rtp' && s.kind === 'video')
@@ -157,8 +159,9 @@ async def _ours(hub, page, seconds: float, tmp: Path, config: str) -> dict[str, 
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bench.rss", "--station", hub.url, hub.station_token,
         str(tmp / config), config, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
-        env=_station_env(),
+        stderr=asyncio.subprocess.PIPE, env=_station_env(),
     )  # fmt: skip
+    errors = asyncio.ensure_future(_errors(proc.stderr))
     try:
         assert proc.stdout is not None and proc.stdin is not None
         milestones: dict[str, float] = {}
@@ -186,12 +189,26 @@ async def _ours(hub, page, seconds: float, tmp: Path, config: str) -> dict[str, 
                 milestones[label] = float(value)
         await asyncio.wait_for(proc.wait(), 30)
         measured["milestones_rss_mb"] = milestones
+        measured["station_errors"] = await asyncio.wait_for(errors, 10)
         await back_to_queue(page)
         return measured
     finally:
         if proc.returncode is None:
             proc.kill()
             await proc.wait()
+        errors.cancel()
+
+
+async def _errors(stream) -> dict[str, Any]:
+    """Count the tracebacks the station printed (a memory figure of a failing station is
+    not the station's figure), keeping the last exception line of each kind."""
+    count, kinds = 0, {}
+    while line := (await stream.readline()).decode(errors="replace"):
+        if line.startswith("Traceback"):
+            count += 1
+        elif count and (match := EXCEPTION_LINE.match(line)):
+            kinds[match.group(1)] = line.strip()[:300]
+    return {"tracebacks": count, "last_by_kind": kinds}
 
 
 async def _anchor(hub, page, pw, seconds: float) -> dict[str, Any]:
@@ -272,11 +289,13 @@ def run(quick: bool = False) -> dict[str, Any]:
         "station_idle_first_page": m["idle"],
         "call_cost_mb": round(ours["peak"]["rss_mb"] - m["idle"]["rss_mb"], 1),
         "station_rss_by_step_mb": ours["milestones_rss_mb"],
+        "station_errors_during_call": ours["station_errors"],
         "room_camera_only": {"rss_peak_mb": m["room_only"]["peak"]["rss_mb"],
                              "pss_peak_mb": m["room_only"]["peak"]["pss_mb"],
                              "rss_by_step_mb": m["room_only"]["milestones_rss_mb"],
                              "cpu_pct_in_call": m["room_only"]["cpu_pct"],
-                             "doctor_sees": m["room_only"]["doctor_sees"]},
+                             "doctor_sees": m["room_only"]["doctor_sees"],
+                             "station_errors": m["room_only"]["station_errors"]},
         "chromium_station_pss_peak_mb": anchor["peak"]["pss_mb"],
         "chromium_station_rss_sum_peak_mb": anchor["peak"]["rss_mb"],
         "chromium_station_processes": anchor["by_process"],
