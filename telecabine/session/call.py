@@ -196,11 +196,13 @@ class CallSession:
             self._watchdog.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._watchdog
+        current = asyncio.current_task()  # close() may run inside one of our own tasks
         for task in list(self._tasks):
-            task.cancel()
+            if task is not current:
+                task.cancel()
         if self.peer is not None:
-            await self.peer.close()
-            self.peer = None
+            peer, self.peer = self.peer, None
+            await peer.close()
         self.video.stop()
         self.audio.stop()
         self.player.close()
@@ -233,6 +235,8 @@ class CallSession:
     async def _connect(self, first: bool) -> None:
         if self.peer is not None:
             await self.peer.close()
+            if self.state == "ended":  # the call was closed while the old peer was closing
+                return
         self._set_state("connecting" if first else "reconnecting")
         self.peer = StationPeer(
             self._ice_servers, self.video, self.audio, self.remote_video, self.player,

@@ -76,6 +76,7 @@ class StationPeer:
         self.failed = asyncio.Event()
         self.last_inbound = time.monotonic()
         self._tasks: set[asyncio.Task] = set()
+        self._closing: asyncio.Future | None = None
         self._prev_bytes: tuple[float, int] | None = None
         self.channel.on("open", self.channel_open.set)
         self.channel.on("message", self._on_channel_message)
@@ -201,9 +202,18 @@ class StationPeer:
         return Sample(rtt_s=rtt, loss=loss, bitrate_bps=bitrate)
 
     async def close(self) -> None:
-        """Close the connection (tracks are kept: they outlive one attempt)."""
+        """Close the connection (tracks are kept: they outlive one attempt); idempotent.
+
+        aiortc's ``close()`` run twice concurrently shares one internal future: a second caller
+        cancelled while waiting cancels that future and every later ``close()`` raises
+        CancelledError. So the close runs once, in its own task, and callers wait on it shielded.
+        """
+        current = asyncio.current_task()
         for task in list(self._tasks):
-            task.cancel()
+            if task is not current:
+                task.cancel()
         # aiortc stops the senders' tracks here: those are PeerTrack handles, so the shared
         # tracks (and the cameras behind them) keep running for the next attempt.
-        await self.pc.close()
+        if self._closing is None:
+            self._closing = asyncio.ensure_future(self.pc.close())
+        await asyncio.shield(self._closing)
