@@ -63,9 +63,13 @@ class RemoteVideo:
             return shown[2]
         if max_width and frame.width > max_width:
             height = int(frame.height * max_width / frame.width) // 2 * 2
-            rgb = frame.to_ndarray(width=max_width, height=height, format="rgb24")
+            # FFmpeg pads each row to its alignment: at most widths the array is a strided
+            # view, and QImage (like anything taking a memoryview) needs contiguous rows.
+            rgb = np.ascontiguousarray(
+                frame.to_ndarray(width=max_width, height=height, format="rgb24")
+            )
         else:
-            rgb = frame.to_ndarray(format="rgb24")
+            rgb = np.ascontiguousarray(frame.to_ndarray(format="rgb24"))
         self.conversions += 1
         self._shown = (frame, max_width, rgb)
         return rgb

@@ -24,3 +24,15 @@ def test_same_frame_same_width_is_converted_once():
     newer = remote.latest_rgb(320)
     assert abs(int(newer[0, 0, 0]) - 200) <= 2 and remote.conversions == 3
     assert remote.frames == 2 and remote.size == (640, 480)
+
+
+def test_any_display_width_gives_contiguous_rows_a_qimage_can_wrap():
+    """FFmpeg pads rows (an 837-px-wide picture came back strided): the call screen's QImage
+    takes ``rgb.data``, which raises BufferError on a strided array — the doctor's video stayed
+    black and each display tick left a traceback."""
+    remote = RemoteVideo()
+    remote.push(av.VideoFrame.from_ndarray(np.zeros((720, 1280, 3), np.uint8), format="rgb24"))
+    for width in (320, 837, 846, 1000, 1279):
+        rgb = remote.latest_rgb(width)
+        assert rgb.shape[1] == width and rgb.flags["C_CONTIGUOUS"]
+        memoryview(rgb)  # what QImage(rgb.data, ...) needs
