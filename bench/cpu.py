@@ -267,7 +267,7 @@ def run(quick: bool = False) -> dict[str, Any]:
     }  # fmt: skip
     return write_result(
         "cpu", value=ours["cpu_pct"], unit="% of one core, sending 720p30",
-        anchor="Chromium sender (own browser instance, canvas 720p30 -> VP8), same run",
+        anchor="Chromium sender (own browser instance, canvas 720p30, station's codec), same run",
         anchor_value=anchor["cpu_pct"], goal="no more CPU than Chromium sending the same video",
         details=details, quick=quick,
     )  # fmt: skip
