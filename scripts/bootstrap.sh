@@ -54,5 +54,28 @@ if ! command -v uv >/dev/null 2>&1; then
   command -v uv >/dev/null 2>&1 || export PATH="$("$PY" -m site --user-base)/bin:$PATH"
 fi
 
+# Python 3.12 or newer: on 3.11, PySide6 6.12 drains None's reference count until the process
+# dies mid-call ("Fatal Python error: none_dealloc"); from 3.12 None is immortal. uv cannot
+# download interpreters everywhere, so look for one already on the machine (PATH, then pyenv).
+if [ -z "${UV_PYTHON:-}" ]; then
+  for candidate in python3.12 python3.13 \
+      "$HOME"/.pyenv/versions/3.12*/bin/python3.12 "$HOME"/.pyenv/versions/3.13*/bin/python3.13 \
+      /usr/bin/python3.12 /usr/bin/python3.13; do
+    if found="$(command -v "$candidate" 2>/dev/null)" && [ -n "$found" ] \
+        && "$found" -c 'import sys; sys.exit(not ((3, 12) <= sys.version_info[:2] < (3, 14)))' \
+          2>/dev/null; then
+      # the interpreter itself, not a pyenv shim that depends on the working directory
+      UV_PYTHON="$("$found" -c 'import sys; print(sys.executable)')"
+      export UV_PYTHON
+      break
+    fi
+  done
+fi
+if [ -z "${UV_PYTHON:-}" ]; then
+  echo "bootstrap: Telecabine needs Python 3.12 or 3.13 (3.11 crashes mid-call with PySide6 6.12)." >&2
+  echo "bootstrap: install one (apt-get install python3.12, pyenv install 3.12, or uv python install 3.12) and run again." >&2
+  exit 2
+fi
+
 cd "$ROOT"
 uv sync --frozen --quiet

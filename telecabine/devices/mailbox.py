@@ -9,11 +9,8 @@ from __future__ import annotations
 import asyncio
 import threading
 from dataclasses import dataclass
-from typing import Generic, TypeVar
 
 import numpy as np
-
-T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +48,7 @@ class AudioBlock:
     captured_at: float
 
 
-class LatestValueMailbox(Generic[T]):
+class LatestValueMailbox[T]:
     """Thread-safe slot holding only the newest value, with a sequence number.
 
     ``put`` never blocks and never grows memory. ``latest`` returns ``(seq, value)``; readers
