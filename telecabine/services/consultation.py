@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import ssl
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -119,6 +120,7 @@ class CallSetup:
     play_audio: bool = True
     max_height: int = 720
     timing: CallTiming | None = None
+    tls: ssl.SSLContext | None = None  # verified TLS to the hub (operator CA bundle when set)
 
 
 class ConsultationError(RuntimeError):
@@ -179,7 +181,7 @@ class ConsultationService:
             timing=s.timing,
         )  # fmt: skip
         self._wire(call)
-        self.signaling = HubSignaling(s.hub_url, s.station_token, call.on_signal)
+        self.signaling = HubSignaling(s.hub_url, s.station_token, call.on_signal, tls=s.tls)
         try:
             await self.signaling.connect()
         except SignalingError as exc:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import ssl
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -27,7 +28,15 @@ class SignalingError(RuntimeError):
 class HubSignaling:
     """Connected WebSocket to the hub; ``send`` models, ``on_message`` receives parsed ones."""
 
-    def __init__(self, hub_url: str, token: str, on_message: Callable[[Any], Awaitable[None]]):
+    def __init__(
+        self,
+        hub_url: str,
+        token: str,
+        on_message: Callable[[Any], Awaitable[None]],
+        *,
+        tls: ssl.SSLContext | None = None,
+    ):
+        self._tls = tls  # verified TLS: the operator's CA bundle when set (wss:// only)
         base = hub_url.rstrip("/")
         self.url = base.replace("http://", "ws://", 1).replace("https://", "wss://", 1)
         self.url += "/ws/station"
@@ -45,7 +54,7 @@ class HubSignaling:
             self._ws = await self._session.ws_connect(
                 self.url, headers={"Authorization": f"Bearer {self._token}"},
                 heartbeat=10.0, timeout=aiohttp.ClientWSTimeout(ws_close=timeout),
-                max_msg_size=sig.MAX_MESSAGE_BYTES,
+                max_msg_size=sig.MAX_MESSAGE_BYTES, ssl=self._tls or True,
             )  # fmt: skip
         except (aiohttp.ClientError, OSError, TimeoutError) as exc:
             await self._session.close()
