@@ -181,6 +181,9 @@ class Station:
         window.add_status_widget(widget)
         window.sig_language_changed.connect(widget.retranslate)
         self.availability = availability
+        worker = self.worker
+        if worker is not None:  # the hub is back: send what waited, without the backoff delay
+            availability.add_listener(lambda a: worker.wake() if a.available else None)
         self.spawn(availability.run_forever())
 
     # --- exit ---------------------------------------------------------------------------------
