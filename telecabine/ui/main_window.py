@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from telecabine.ui.field_safety import install_field_guard
 from telecabine.ui.screens.base import touch_button
 
 FLOW = ("home", "patient", "consent", "summary", "equipment", "measurement", "call", "wrapup")
@@ -42,6 +43,7 @@ class MainWindow(QMainWindow):
 
     def __init__(self, cabin_name: str, lang: str = "fr", parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        install_field_guard()  # once per application: the wheel never changes an input's value
         self.lang = lang
         self.context: Any = {"lang": lang}
         self.screens: dict[str, QWidget] = {}

@@ -6,6 +6,8 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QApplication
 
+from telecabine.ui.field_safety import install_field_guard
+
 RESOURCES = Path(__file__).resolve().parents[2] / "resources"
 QSS_PATH = RESOURCES / "qss" / "kiosk.qss"
 ICONS = RESOURCES / "icons"
@@ -25,3 +27,4 @@ def apply_theme(app: QApplication) -> None:
     """Apply the high-contrast kiosk theme to the whole application."""
     app.setStyle("Fusion")  # same look on every platform; the QSS relies on it
     app.setStyleSheet(stylesheet())
+    install_field_guard(app)

@@ -166,12 +166,15 @@ class MeasurementScreen(QWidget):
         right.addWidget(self.instruction)
         right.addWidget(self.status_label)
         right.addWidget(self.device_label)
+        # The result sits beside the picture, not under it: with the key banner the screen
+        # must fit 1366×768 (issue 17 item 2).
+        right.addWidget(self.value_label)
+        right.addWidget(self.detail_label)
+        right.addWidget(self.error_label)
         right.addStretch(1)
         top.addLayout(right, 1)
         g.addLayout(top)
-        g.addWidget(self.value_label)
-        g.addWidget(self.detail_label)
-        g.addWidget(self.error_label)
+        g.addStretch(1)
         actions = QHBoxLayout()
         actions.addWidget(self.manual_button)
         actions.addWidget(self.device_button)
