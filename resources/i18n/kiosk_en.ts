@@ -108,6 +108,33 @@
         </message>
     </context>
     <context>
+        <name>KioskA11y</name>
+        <message>
+            <source>Accessibilité</source>
+            <translation>Accessibility</translation>
+        </message>
+        <message>
+            <source>Options d'accessibilité</source>
+            <translation>Accessibility options</translation>
+        </message>
+        <message>
+            <source>Grands caractères</source>
+            <translation>Large text</translation>
+        </message>
+        <message>
+            <source>Contraste élevé</source>
+            <translation>High contrast</translation>
+        </message>
+        <message>
+            <source>Guidage vocal des mesures</source>
+            <translation>Spoken guidance for measurements</translation>
+        </message>
+        <message>
+            <source>Guidage vocal indisponible (aucune synthèse vocale)</source>
+            <translation>Spoken guidance unavailable (no speech synthesis)</translation>
+        </message>
+    </context>
+    <context>
         <name>KioskSummary</name>
         <message>
             <source>Spécialité du téléconsultant</source>

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from telecabine.ui.accessibility import AccessibilityMenu
 from telecabine.ui.field_safety import install_field_guard
 from telecabine.ui.screens.base import touch_button
 
@@ -76,9 +77,11 @@ class MainWindow(QMainWindow):
         self.lock_button = touch_button(header, name="lock")
         self.staff_admin_button = touch_button(header, name="staffAdmin")
         self.staff_admin_button.hide()  # shown to administrators only
+        self.accessibility = AccessibilityMenu(header)  # large text, contrast, spoken guidance
         row.addWidget(self.cabin_label)
         row.addStretch(1)
         row.addWidget(self.staff_label)
+        row.addWidget(self.accessibility)
         for button in (self.staff_admin_button, self.next_patient_button, self.language_button,
                        self.lock_button):  # fmt: skip
             button.setMinimumWidth(120)
@@ -242,6 +245,7 @@ class MainWindow(QMainWindow):
             )
         )
         self.key_warning_banner.setAccessibleName(_tr("Avertissement de sécurité"))
+        self.accessibility.retranslate()
 
     def _set_ctx_lang(self) -> None:
         ctx = self.context
