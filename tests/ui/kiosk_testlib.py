@@ -71,7 +71,7 @@ def build_station(qtbot, store, data_dir: Path, lang: str = "fr"):
     window.add_screen("call", _call_screen())
     wrapup = WrapUpService(store, station_id="cabine-test", clock=lambda: NOW)
     window.add_screen("wrapup", WrapUpScreen(wrapup, clock=lambda: NOW))
-    window.add_status_widget(SyncStatusWidget(lang="fr"))
+    window.add_status_widget(SyncStatusWidget(lang=lang))
     window.show_key_warning(True)
     qtbot.addWidget(window)
     if lang != "fr":

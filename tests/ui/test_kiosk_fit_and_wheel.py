@@ -156,7 +156,11 @@ def _overflows(page: QWidget, window: QWidget) -> list[str]:
             problems.append(f"outside the window: {label}")
         elif not inside_parent and not isinstance(parent, QAbstractScrollArea):
             problems.append(f"cut by its parent: {label}")
-    for button in page.findChildren(QPushButton):
+    header = window.findChild(QWidget, "header")
+    for button in page.findChildren(QPushButton) + header.findChildren(QPushButton):
+        visible = button.isVisibleTo(window) and not _scrolled(button)
+        if visible and button.width() < button.sizeHint().width() - 2:
+            problems.append(f"text clipped: {button.objectName()!r} {button.text()!r}")
         if button.isVisibleTo(window) and button.property("primary"):
             rect = QRect(button.mapTo(window, QPoint(0, 0)), button.size())
             if not frame.contains(rect) or button.height() < 48:

@@ -45,4 +45,4 @@ def test_home_without_overview_keeps_the_single_button(qtbot, intake_service):
     home = HomeScreen(intake_service)
     qtbot.addWidget(home)
     home.on_enter(IntakeContext())
-    assert home.panels.isHidden()
+    assert home.panels_scroll.isHidden()

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import QCoreApplication, Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QScrollArea, QVBoxLayout, QWidget
 
 from telecabine.domain.encounter import STAFF_CANCELLED
 from telecabine.services.home import HomeOverview
@@ -38,8 +38,12 @@ class HomeScreen(Screen):
         super().__init__(parent)
         self._intake = intake
         self._overview = overview
-        self.panels = HomePanels(self)
-        self.panels.setVisible(overview is not None)
+        self.panels = HomePanels()
+        # Large text can make the overview taller than the screen: it scrolls, never clips.
+        self.panels_scroll = QScrollArea(self)
+        self.panels_scroll.setWidgetResizable(True)
+        self.panels_scroll.setWidget(self.panels)
+        self.panels_scroll.setVisible(overview is not None)
         self._ctx: Any = None
         self._offer: ResumeOffer | None = None
         self.title = title_label(self)
@@ -69,7 +73,7 @@ class HomeScreen(Screen):
         layout.addWidget(self.hint)
         layout.addWidget(self.notice)
         layout.addWidget(self.resume_box)
-        layout.addWidget(self.panels, 1)
+        layout.addWidget(self.panels_scroll, 1)
         layout.addStretch(0 if overview is not None else 1)
         layout.addWidget(self.start_button)
         self.start_button.clicked.connect(self.on_start)
