@@ -78,8 +78,11 @@ class MainWindow(QMainWindow):
         self.staff_admin_button = touch_button(header, name="staffAdmin")
         self.staff_admin_button.hide()  # shown to administrators only
         self.accessibility = AccessibilityMenu(header)  # large text, contrast, spoken guidance
-        row.addWidget(self.cabin_label)
-        row.addStretch(1)
+        # Names wrap rather than push the header buttons off a 1280-px screen (admin signed in,
+        # large text).
+        for label in (self.cabin_label, self.staff_label):
+            label.setWordWrap(True)
+        row.addWidget(self.cabin_label, 1)
         row.addWidget(self.staff_label)
         row.addWidget(self.accessibility)
         for button in (self.staff_admin_button, self.next_patient_button, self.language_button,

@@ -73,6 +73,9 @@ def build_station(qtbot, store, data_dir: Path, lang: str = "fr"):
     window.add_screen("wrapup", WrapUpScreen(wrapup, clock=lambda: NOW))
     window.add_status_widget(SyncStatusWidget(lang=lang))
     window.show_key_warning(True)
+    # An administrator signed in: the fullest header (name + staff accounts button).
+    window.set_staff_name("Anne Martin-Dubois")
+    window.staff_admin_button.show()
     qtbot.addWidget(window)
     if lang != "fr":
         window.set_language(lang)
