@@ -168,11 +168,27 @@ def _sync_run(args: argparse.Namespace) -> int:
 
 
 def _export_configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("what", choices=["billing"], help="Données / data: billing")
+    parser.add_argument(
+        "what", choices=["billing", "fhir"], help="Données / data: billing (CSV), fhir (R4 Bundle)"
+    )
     parser.add_argument("--format", dest="fmt", choices=["csv"], default="csv")
+    parser.add_argument("--encounter", help="fhir : identifiant de la consultation / encounter id")
+    parser.add_argument(
+        "--output", type=Path, help="fhir : fichier à écrire (sinon stdout) / file (else stdout)"
+    )
 
 
 def _export_run(args: argparse.Namespace) -> int:
+    if args.what == "fhir":
+        if not args.encounter:
+            print(
+                "Indiquez --encounter ID. / Give --encounter ID.",
+                file=sys.stderr,
+            )
+            return 2
+        from telecabine.services.fhir_export import run_fhir_export_command
+
+        return run_fhir_export_command(_settings(args), args.encounter, args.output)
     from telecabine.services.sync_runtime import run_export_command
 
     return run_export_command(_settings(args), args.what, args.fmt, None)
@@ -255,7 +271,7 @@ COMMANDS: dict[str, tuple[str, Configure, Handler]] = {
         _sync_run,
     ),
     "export": (
-        "Export des enregistrements de facturation (CSV) / export billing records",
+        "Export facturation (CSV) ou consultation (FHIR R4) / export billing or FHIR",
         _export_configure,
         _export_run,
     ),
