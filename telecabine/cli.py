@@ -194,6 +194,24 @@ def _export_run(args: argparse.Namespace) -> int:
     return run_export_command(_settings(args), args.what, args.fmt, None)
 
 
+def _reports_configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--send-once", action="store_true", help="Envoyer ce qui attend / send what waits"
+    )
+    parser.add_argument(
+        "--set-password", action="store_true",
+        help="Mot de passe du relais SMTP lu sur stdin (trousseau) / relay password from stdin",
+    )  # fmt: skip
+
+
+def _reports_run(args: argparse.Namespace) -> int:
+    from telecabine.services.mt_report import run_reports_command
+
+    return run_reports_command(
+        _settings(args), send_once=args.send_once, set_password=args.set_password
+    )
+
+
 def _check_configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="Sortie JSON / JSON output")
     parser.add_argument(
@@ -269,6 +287,11 @@ COMMANDS: dict[str, tuple[str, Configure, Handler]] = {
         "Facturation : envoi au hub (--once) / billing sync to the hub",
         _sync_configure,
         _sync_run,
+    ),
+    "reports": (
+        "Comptes rendus au médecin traitant (SMTP) / reports to the médecin traitant",
+        _reports_configure,
+        _reports_run,
     ),
     "export": (
         "Export facturation (CSV) ou consultation (FHIR R4) / export billing or FHIR",
