@@ -30,6 +30,7 @@ if TYPE_CHECKING:
         AuditRepository,
         CareContactRepository,
         EncounterRepository,
+        ExpertiseRepository,
         MailOutboxRepository,
         OutboxRepository,
         PatientRepository,
@@ -170,6 +171,13 @@ class Store:
         from telecabine.store.repositories import MailOutboxRepository
 
         return MailOutboxRepository(self)
+
+    @property
+    def expertise(self) -> ExpertiseRepository:
+        """Télé-expertise requests, photos and answers."""
+        from telecabine.store.repositories import ExpertiseRepository
+
+        return ExpertiseRepository(self)
 
     @property
     def staff(self) -> StaffRepository:

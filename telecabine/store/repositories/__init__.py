@@ -6,6 +6,7 @@ Every method opens its own short transaction and returns detached SQLModel rows 
 
 from telecabine.store.repositories.audit import AuditRepository, ChainBreak
 from telecabine.store.repositories.encounters import Draft, EncounterRepository, EncounterSummary
+from telecabine.store.repositories.expertise import ExpertiseRepository, PhotoIn
 from telecabine.store.repositories.mail import (
     CareContactRepository,
     MailCounts,
@@ -22,11 +23,13 @@ __all__ = [
     "Draft",
     "EncounterRepository",
     "EncounterSummary",
+    "ExpertiseRepository",
     "MailCounts",
     "MailOutboxRepository",
     "OutboxCounts",
     "OutboxRepository",
     "PatientRepository",
     "PendingRecord",
+    "PhotoIn",
     "StaffRepository",
 ]
