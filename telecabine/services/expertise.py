@@ -179,6 +179,20 @@ class ExpertiseService:
             )
         return out
 
+    def measured_vitals(self, encounter_id: str | None) -> list[tuple[str, float, str]]:
+        """The latest value of each vital measured in the encounter (code, value, unit)."""
+        if not encounter_id:
+            return []
+        latest: dict[str, tuple[str, float, str]] = {}
+        for o in self._store.encounters.observations(encounter_id):
+            latest[o.code] = (o.code, o.value, o.unit)
+        return list(latest.values())
+
+    def mark_printed(self, request_uuid: str) -> None:
+        """The answer was printed (audited)."""
+        self._store.expertise.mark_printed(request_uuid, self._clock())
+        AuditTrail(self._store).expertise_event(None, request_uuid, "printed", now=self._clock())
+
     def answer_pdf(self, request_uuid: str) -> bytes | None:
         """The expert's PDF, when she attached one."""
         return self._store.expertise.get(request_uuid).answer_pdf
