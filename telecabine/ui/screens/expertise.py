@@ -40,6 +40,7 @@ from telecabine.ui.screens.base import Screen, title_label, touch_button
 _CTX = "ExpertiseScreen"
 _T = QCoreApplication.translate
 THUMB_PX = 120
+CHECKED_QSS = "QPushButton:checked { background: #0b5cad; color: white; }"  # not user text
 STATUS_TEXT = {
     "pending": "En attente d'envoi", "sent": "Envoyée, en attente de réponse",
     "answered": "Réponse reçue", "refused": "Refusée", "conflict": "À vérifier",
@@ -86,7 +87,7 @@ class ExpertiseScreen(Screen):
         for b in (self.routine, self.urgent):
             b.setCheckable(True)
             # The chosen urgency must be seen at a glance, not only by a focus ring.
-            b.setStyleSheet("QPushButton:checked { background: #0b5cad; color: white; }")
+            b.setStyleSheet(CHECKED_QSS)
             self._urgency.addButton(b)
         self.routine.setChecked(True)
         self.question_label = QLabel(self)
