@@ -469,8 +469,11 @@ async def answer(request: web.Request) -> web.Response:
 
 def setup(app: web.Application) -> None:
     """Register every télé-expertise route and its state (called by ``server.create_app``)."""
+    from telecabine.hub import expertise_export
+
     app[LIMIT_LOCK] = asyncio.Lock()
     router = app.router
+    expertise_export.add_routes(router)
     router.add_get("/expertise", inbox_page)
     router.add_get("/api/v1/expertise/experts", experts)
     router.add_get("/api/v1/expertise/answers", answers)

@@ -118,3 +118,41 @@ async def test_care_assistant_request_bills_te2_only(hub_env) -> None:
             billed = await r.json()
     assert [a["code"] for a in billed["acts"]] == ["TE2"]
     assert billed["rqd_refused"] == "role_not_eligible"
+
+
+async def test_fhir_bundle_and_acts_csv_for_the_operator(hub_env) -> None:
+    from fhir.resources.R4B.bundle import Bundle
+    from hub_testlib import ADMIN_TOKEN
+
+    await hub_env.doctor("derma", name="Dr Derma")
+    auth = {"Authorization": f"Bearer {hub_env.station_token}"}
+    body = _request(hub_env.station_name, "derma")
+    body["photos"] = []
+    body["patient"]["first_names"] = "=HYPERLINK(1)"
+    u = body["request_uuid"]
+    async with (
+        client(headers=auth) as st,
+        st.post(f"{hub_env.url}/api/v1/expertise", json=body) as r,
+    ):
+        assert r.status == 201
+    async with client() as derma:
+        await hub_env.login(derma, "derma")
+        async with derma.post(f"{hub_env.url}/api/v1/expertise/{u}/answer",
+                              json={"text": "Avis.", "outcome": "answered"}) as r:  # fmt: skip
+            assert r.status == 200
+        async with derma.get(f"{hub_env.url}/api/v1/fhir/expertise/{u}") as r:
+            assert r.status == 403  # doctors are not "an authorised system"
+    admin = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+    async with client(headers=admin) as op:
+        async with op.get(f"{hub_env.url}/api/v1/fhir/expertise/{u}") as r:
+            assert r.status == 200
+            bundle = await r.json(content_type=None)
+        async with op.get(f"{hub_env.url}/api/v1/expertise/acts.csv") as r:
+            text = (await r.read()).decode("utf-8-sig")
+    Bundle.model_validate(bundle)
+    kinds = {e["resource"]["resourceType"] for e in bundle["entry"]}
+    assert {"Patient", "Practitioner", "Observation", "DocumentReference"} <= kinds
+    assert "urn:oid:1.2.250.1.213.1.4.8" not in str(bundle)  # identity not qualified
+    lines = text.strip().splitlines()
+    assert [line.split(";")[3] for line in lines[1:]] == ["TE2", "RQD"]
+    assert "'=HYPERLINK(1)" in text
