@@ -34,6 +34,7 @@ if TYPE_CHECKING:
         MailOutboxRepository,
         OutboxRepository,
         PatientRepository,
+        ResidentRepository,
         StaffRepository,
     )
 
@@ -178,6 +179,13 @@ class Store:
         from telecabine.store.repositories import ExpertiseRepository
 
         return ExpertiseRepository(self)
+
+    @property
+    def residents(self) -> ResidentRepository:
+        """EHPAD residents (room, ALD, representatives, consent on file)."""
+        from telecabine.store.repositories import ResidentRepository
+
+        return ResidentRepository(self)
 
     @property
     def staff(self) -> StaffRepository:

@@ -285,3 +285,28 @@ class ExpertisePhoto(SQLModel, table=True):
     height: int
     source: str
     content: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class Resident(SQLModel, table=True):
+    """An EHPAD resident followed over time: the patient, where she lives in the home, her ALD,
+    the people who speak for her, and the teleconsultation consent on file (with its renewal).
+    Her médecin traitant is a ``CareContact``."""
+
+    __tablename__ = "resident"
+    __table_args__ = (Index("ix_resident_room", "room_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    patient_id: int = Field(foreign_key="patient.id", unique=True)
+    room: str
+    room_key: str  # upper-case room for prefix search ("12B" finds "12B", "12")
+    unit: str | None = None
+    ald: bool = False
+    ald_label: str | None = None
+    trusted_person: str | None = None  # personne de confiance (name, phone)
+    legal_representative: str | None = None
+    consent_given_at: datetime | None = Field(default=None, sa_column=_utc_col(nullable=True))
+    consent_given_by: str | None = None  # patient | legal_representative | trusted_person
+    consent_renew_by: date | None = None
+    active: bool = True
+    created_at: datetime = Field(sa_column=_utc_col())
+    updated_at: datetime = Field(sa_column=_utc_col())

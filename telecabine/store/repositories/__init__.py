@@ -14,6 +14,7 @@ from telecabine.store.repositories.mail import (
 )
 from telecabine.store.repositories.outbox import OutboxCounts, OutboxRepository, PendingRecord
 from telecabine.store.repositories.patients import PatientRepository
+from telecabine.store.repositories.residents import ResidentRepository, ResidentRow
 from telecabine.store.repositories.staff import StaffRepository
 
 __all__ = [
@@ -31,5 +32,7 @@ __all__ = [
     "PatientRepository",
     "PendingRecord",
     "PhotoIn",
+    "ResidentRepository",
+    "ResidentRow",
     "StaffRepository",
 ]
