@@ -15,6 +15,7 @@ from aiohttp import WSCloseCode, web
 
 from telecabine.hub import (
     accounts,
+    appointments,
     billing_api,
     billing_batch,
     documents,
@@ -124,6 +125,7 @@ def create_app(settings: HubSettings | None = None) -> web.Application:
     r.add_get("/ws/doctor", signaling_ws.doctor_ws)
     expertise.setup(app)
     app.on_startup.append(_on_startup)
+    appointments.setup(app)  # after _on_startup: its reminder task needs the migrated DB
     app.on_shutdown.append(_on_shutdown)
     app.on_cleanup.append(_on_cleanup)
     return app
