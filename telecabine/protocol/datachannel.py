@@ -182,7 +182,7 @@ class ContextIdentity(BaseModel):
     sex: Literal["M", "F", "I"] | None = None
     ins_status: Literal["provisoire", "recuperee", "validee", "qualifiee"] = "provisoire"
     matricule: Annotated[str, Field(pattern=r"^[0-9AB ]{15,21}$")] | None = None
-    ins_oid: Annotated[str, Field(pattern=r"^[0-9.]{1,64}$")] | None = None
+    ins_oid: Annotated[str, Field(pattern=r"^(urn:oid:)?[0-9.]{1,64}$")] | None = None
     nir_masked: Annotated[str, Field(max_length=32)] | None = None
     no_nir_reason: Annotated[str, Field(max_length=40)] | None = None
 
