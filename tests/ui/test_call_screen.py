@@ -144,12 +144,12 @@ async def test_vitals_strip_keeps_the_latest_value_per_measure_with_its_flag(scr
         cb(_vital("8480-6", "Pression systolique", 182, "mm[Hg]", "critical", minute=6))
         cb(_vital("8310-5", "Température", 37.0, "Cel", "normal", minute=1))  # older, late
     assert w.vitals.text().splitlines() == [
-        "Température : 38.9 Cel ⚠ élevé", "Pression systolique : 182 mm[Hg] ⚠ critique"]  # fmt: skip
+        "Température : 38.9 °C ⚠ élevé", "Pression systolique : 182 mmHg ⚠ critique"]  # fmt: skip
     assert w.vitals.chips["8480-6"].property("flag") == "critical"
     assert w.vitals._empty.isHidden()
     for cb in c.events.vital:
         cb(_vital("8310-5", "Température", 37.2, "Cel", "normal", minute=9))
-    assert w.vitals.chips["8310-5"].text() == "Température : 37.2 Cel"
+    assert w.vitals.chips["8310-5"].text() == "Température\n37.2 °C"
 
 
 async def test_doctor_message_captioned_and_answered_by_touch_or_typing(screen, qtbot):
@@ -159,6 +159,8 @@ async def test_doctor_message_captioned_and_answered_by_touch_or_typing(screen, 
     for cb in c.events.chat:
         cb("doctor", "Avez-vous de la fièvre ?")
     assert w.caption.text() == "Avez-vous de la fièvre ?" and w.caption.isVisible()
+    band, view = w.caption.geometry(), w.doctor_video.rect()
+    assert band.bottom() > view.height() * 0.8 and band.width() > view.width() * 0.9  # subtitle
     assert w.chat.item(w.chat.count() - 1).text() == "Médecin : Avez-vous de la fièvre ?"
     for key, button in w.reply_buttons.items():
         assert button.height() >= 48 and button.width() >= 48, key
@@ -203,6 +205,10 @@ async def test_several_requests_queue_and_video_fills_its_area(screen):
     assert picture.width() == area.width() or picture.height() == area.height()
     assert picture.width() * picture.height() >= 0.7 * area.width() * area.height()
     assert area.width() >= 0.6 * w.width()
+    for cb in c.events.vital:  # a full set of measures still fits a 1280 px kiosk
+        for i, code in enumerate(("8310-5", "8480-6", "8462-4", "2708-6", "8867-4", "29463-7")):
+            cb(_vital(code, "Fréquence cardiaque", 100 + i, "/min", "high"))
+    assert w.minimumSizeHint().width() <= 1280
 
 
 def test_every_call_screen_string_has_english(qapp):
@@ -234,6 +240,6 @@ async def test_screen_in_english(screen, qapp):
         assert w.reply_send.text() == "Send" and w.end_button.text() == "End the call"
         for cb in c.events.vital:
             cb(_vital("8310-5", "Température", 38.9, "Cel", "high"))
-        assert w.vitals.text() == "Température (en) : 38.9 Cel ⚠ high"
+        assert w.vitals.text() == "Température (en) : 38.9 °C ⚠ high"
     finally:
         qapp.removeTranslator(translator)

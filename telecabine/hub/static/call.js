@@ -28,7 +28,7 @@ const TEXT = {
     done: "terminée", failed: "échouée", live: "en direct", error: "Erreur",
     tab_patient: "Patient", tab_exchange: "Échanges", tab_document: "Ordonnance", tab_end: "Fin",
     patient: "Patient", waiting_context: "Identité transmise par la cabine à l'ouverture de la connexion…",
-    born: "né(e) le", sex_M: "homme", sex_F: "femme", sex_I: "indéterminé", used_name: "nom d'usage",
+    born: "né(e) le", born_M: "né le", born_F: "née le", sex_M: "homme", sex_F: "femme", sex_I: "indéterminé", used_name: "nom d'usage",
     ins_provisoire: "Identité provisoire", ins_recuperee: "Identité récupérée", ins_validee: "Identité validée",
     ins_qualifiee: "Identité qualifiée", matricule: "Matricule INS", nir_masked: "NIR (masqué, identité non qualifiée)",
     no_nir: "Sans NIR", reason: "Motif", parcours: "Parcours de soins", in_parcours: "dans le parcours",
@@ -36,6 +36,7 @@ const TEXT = {
     role_pharmacist: "pharmacien(ne)", role_nurse: "infirmier(e)", role_care_assistant: "aide-soignant(e)",
     role_admin: "responsable", role_other: "professionnel(le)", requests: "Demandes",
     st_queued: "en attente", st_sent: "envoyé", st_delivered: "remis", bad_context: "Contexte patient illisible",
+    flag_low: "bas", flag_high: "élevé", flag_critical: "critique",
   },
   en: {
     connecting: "Connecting to the cabin…", connected: "Connected", reconnecting: "Reconnecting…",
@@ -56,7 +57,7 @@ const TEXT = {
     done: "done", failed: "failed", live: "live", error: "Error",
     tab_patient: "Patient", tab_exchange: "Exchanges", tab_document: "Prescription", tab_end: "End",
     patient: "Patient", waiting_context: "Identity is sent by the cabin when the connection opens…",
-    born: "born", sex_M: "male", sex_F: "female", sex_I: "indeterminate", used_name: "used name",
+    born: "born", born_M: "born", born_F: "born", sex_M: "male", sex_F: "female", sex_I: "indeterminate", used_name: "used name",
     ins_provisoire: "Provisional identity", ins_recuperee: "Retrieved identity", ins_validee: "Validated identity",
     ins_qualifiee: "Qualified identity", matricule: "INS number", nir_masked: "NIR (masked, identity not qualified)",
     no_nir: "No NIR", reason: "Reason", parcours: "Coordinated care pathway", in_parcours: "in the pathway",
@@ -64,12 +65,15 @@ const TEXT = {
     role_pharmacist: "pharmacist", role_nurse: "nurse", role_care_assistant: "care assistant",
     role_admin: "manager", role_other: "professional", requests: "Requests",
     st_queued: "waiting", st_sent: "sent", st_delivered: "delivered", bad_context: "Unreadable patient context",
+    flag_low: "low", flag_high: "high", flag_critical: "critical",
   },
 };
 
 const ACTS = ["TCG", "TC", "TE2", "TLC"];
 const OUTCOMES = ["prescription", "advice", "referral", "emergency", "other"];
 const KINDS = ["temperature", "blood_pressure", "spo2", "weight", "heart_rate"];
+// UCUM codes on the wire, usual symbols on screen.
+const UNITS = { Cel: "°C", "mm[Hg]": "mmHg", "kg/m2": "kg/m²" };
 
 function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
@@ -140,7 +144,7 @@ export function patientLine(id, lang) {
   let born = "";
   if (id.birth_date) {
     const [y, m, d] = id.birth_date.split("-");
-    born = `, ${T.born} ${lang === "en" ? `${y}-${m}-${d}` : `${d}/${m}/${y}`}`;
+    born = `, ${T["born_" + id.sex] || T.born} ${lang === "en" ? `${y}-${m}-${d}` : `${d}/${m}/${y}`}`;
   }
   return `${id.birth_name}${used} ${id.first_names}${born}`.slice(0, 120);
 }
@@ -220,13 +224,12 @@ export function startCall(opts) {
     patient: el("section", { class: "tc-panel", "data-panel": "patient" },
       el("h3", { text: T.patient }), patientBox, el("h3", { text: T.vitals }), vitalsList),
     exchange: el("section", { class: "tc-panel", "data-panel": "exchange" },
-      el("h3", { text: T.cameras }), camButtons, stethBtn,
       el("h3", { text: T.measure }), measureButtons, measureStatus, requestLog,
       el("h3", { text: T.chat }), chatLog, chatForm),
     document: el("section", { class: "tc-panel", "data-panel": "document" }, docForm),
     end: el("section", { class: "tc-panel", "data-panel": "end" }, endForm),
   };
-  const tabs = el("div", { class: "tc-tabs", role: "tablist" }, ...Object.keys(panels).map((key) => el("button", {
+  const tabs = el("div", { class: "tc-tabs", role: "tablist", "aria-label": T.patient }, ...Object.keys(panels).map((key) => el("button", {
     type: "button", role: "tab", class: "tc-tab", "data-tab": key, text: T["tab_" + key], onclick: () => showTab(key) })));
   function showTab(key) {
     for (const [k, panel] of Object.entries(panels)) panel.hidden = k !== key;
@@ -234,7 +237,9 @@ export function startCall(opts) {
   }
 
   const root = el("div", { class: "tc-call" },
-    el("div", { class: "tc-media" }, remote, selfView, el("div", { class: "tc-overlay" }, liveCam, steth, quality)),
+    el("div", { class: "tc-main" },
+      el("div", { class: "tc-media" }, remote, selfView, el("div", { class: "tc-overlay" }, liveCam, steth, quality)),
+      el("div", { class: "tc-media-bar", role: "group", "aria-label": T.cameras }, camButtons, stethBtn)),
     el("aside", { class: "tc-side" }, status, tabs, ...Object.values(panels)));
   container.replaceChildren(root);
   showTab("patient");
@@ -368,7 +373,8 @@ export function startCall(opts) {
       const verdict = elig.in_parcours === true ? T.in_parcours : elig.in_parcours === false ? T.out_parcours : T.unknown;
       const why = lang === "en" ? elig.explanation_en : elig.explanation_fr;
       rows.push(el("p", { "data-field": "parcours", class: "tc-parcours-" + String(elig.in_parcours) },
-        el("strong", { text: `${T.parcours} : ${verdict}` }), why ? ` — ${why}` : ""));
+        el("strong", { text: `${T.parcours} : ${verdict}` })));
+      if (why) rows.push(el("p", { class: "tc-why", text: why }));
     }
     if (msg.staff) rows.push(el("p", { "data-field": "staff", text: `${T.staff} ${msg.staff.name} (${T["role_" + msg.staff.role] || msg.staff.role})` }));
     patientBox.replaceChildren(...rows);
@@ -398,7 +404,7 @@ export function startCall(opts) {
     state.vitals.set(v.code, v);
     vitalsList.replaceChildren(...[...state.vitals.values()].map((x) => el("li", {
       class: "tc-vital" + (x.flag && x.flag !== "normal" ? " tc-flag-" + x.flag : ""), "data-code": x.code,
-      text: `${lang === "en" ? x.label_en : x.label_fr} : ${x.value} ${x.unit}${x.flag && x.flag !== "normal" ? " (" + x.flag + ")" : ""}` })));
+      text: `${lang === "en" ? x.label_en : x.label_fr} : ${x.value} ${UNITS[x.unit] || x.unit}${x.flag && x.flag !== "normal" ? " (" + (T["flag_" + x.flag] || x.flag) + ")" : ""}` })));
   }
 
   // --- documents -----------------------------------------------------------------------------

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from telecabine.domain.vitals import display_unit
 from telecabine.services.consultation import ConsultationError, ConsultationService
 from telecabine.ui.screens.call_documents import QtPdfPrinter, first_page_pixmap
 from telecabine.ui.widgets.call_view import VideoView, VitalsStrip
@@ -128,9 +129,9 @@ class CallScreen(QWidget):
         self.doctor_video = VideoView()
         self.self_view = self.doctor_video.self_view
         self.caption = self.doctor_video.caption
-        self.doctor_name = QLabel()
+        self.doctor_name = QLabel(wordWrap=True)
         self.doctor_name.setStyleSheet("font-weight:bold;")
-        self.live_camera = QLabel()
+        self.live_camera = QLabel(wordWrap=True)
         self.stethoscope = QLabel()
         self.stethoscope.setStyleSheet("background:#b42318;color:#fff;padding:6px;font-weight:700;")
         self.stethoscope.hide()
@@ -179,9 +180,15 @@ class CallScreen(QWidget):
         left.addWidget(self.doctor_video, 1)
         left.addWidget(self.vitals)
         info = QHBoxLayout()
-        for w in (self.doctor_name, self.live_camera, self.stethoscope):
-            info.addWidget(w)
-        info.addWidget(self.quality, 1)
+        who = QVBoxLayout()
+        who.setSpacing(2)
+        who.addWidget(self.doctor_name)
+        where = QHBoxLayout()
+        for w in (self.live_camera, self.stethoscope, self.quality):
+            where.addWidget(w)
+        where.addStretch(1)
+        who.addLayout(where)
+        info.addLayout(who, 1)
         info.addWidget(self.mute_button)
         info.addWidget(self.end_button)
         left.addLayout(info)
@@ -345,8 +352,9 @@ class CallScreen(QWidget):
     def _show_vital(self, obs: Any) -> None:
         label = obs.label_fr if self._lang == "fr" else obs.label_en
         flag = _flag_text(obs.flag)
-        text = f"{label} : {_value_text(obs.value)} {obs.unit}" + (f" ⚠ {flag}" if flag else "")
-        self.vitals.set_vital(obs.code, text, obs.flag)
+        unit = display_unit(obs.unit)
+        value = f"{_value_text(obs.value)} {unit}" + (f" ⚠ {flag}" if flag else "")
+        self.vitals.set_vital(obs.code, label, value, obs.flag)
 
     def _on_chat(self, sender: str, text: str) -> None:
         who = _t("Médecin") if sender == "doctor" else _t("Cabine")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QRect, QSize, Qt
 from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPixmap, QResizeEvent
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QWidget
+from PySide6.QtWidgets import QGridLayout, QLabel, QSizePolicy, QWidget
 
 BACKDROP = QColor("#0b2545")  # the header's navy: no large black area around the picture
 FLAG_STYLES = {
@@ -22,7 +22,7 @@ FLAG_STYLES = {
 
 class VideoView(QWidget):
     """The doctor's picture scaled to the widget (aspect kept, centred), the cabin's own
-    picture inset bottom-right (``self_view``) and a caption band at the bottom."""
+    picture inset top-right (``self_view``) and a caption band at the bottom."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -91,7 +91,7 @@ class VideoView(QWidget):
         inset_h = inset_w * 9 // 16
         self.self_view.setGeometry(w - inset_w - 12, 12, inset_w, inset_h)
         self.self_view.raise_()
-        if self.caption.isVisible():
+        if not self.caption.isHidden():  # placed even while the screen itself is hidden
             cap_h = self.caption.heightForWidth(w - 24)
             cap_h = max(56, cap_h if cap_h > 0 else 56)
             self.caption.setGeometry(12, h - cap_h - 12, w - 24, cap_h)
@@ -99,33 +99,37 @@ class VideoView(QWidget):
 
 
 class VitalsStrip(QWidget):
-    """One chip per measure: its latest value, coloured by its flag."""
+    """One chip per measure: its latest value, coloured by its flag (``COLUMNS`` per row)."""
+
+    COLUMNS = 3
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._layout = QHBoxLayout(self)
+        self._layout = QGridLayout(self)
         self._layout.setContentsMargins(0, 0, 0, 0)
         self._layout.setSpacing(8)
         self._empty = QLabel()
         self._empty.setStyleSheet("color:#333;")
-        self._layout.addWidget(self._empty)
-        self._layout.addStretch(1)
+        self._layout.addWidget(self._empty, 0, 0, 1, self.COLUMNS)
+        for column in range(self.COLUMNS):
+            self._layout.setColumnStretch(column, 1)
         self.chips: dict[str, QLabel] = {}
 
     def set_empty_text(self, text: str) -> None:
         """What shows before the first measure."""
         self._empty.setText(text)
 
-    def set_vital(self, code: str, text: str, flag: str | None) -> None:
-        """Show (or replace) the chip of ``code``."""
+    def set_vital(self, code: str, label: str, value: str, flag: str | None) -> None:
+        """Show (or replace) the chip of ``code``: its label above its value."""
         chip = self.chips.get(code)
         if chip is None:
-            chip = QLabel(alignment=Qt.AlignmentFlag.AlignCenter)
+            chip = QLabel(alignment=Qt.AlignmentFlag.AlignCenter, wordWrap=True)
             chip.setMinimumHeight(48)
-            chip.setAccessibleName(code)
+            n = len(self.chips)
             self.chips[code] = chip
-            self._layout.insertWidget(self._layout.count() - 1, chip)
-        chip.setText(text)
+            self._layout.addWidget(chip, 1 + n // self.COLUMNS, n % self.COLUMNS)
+        chip.setText(f"{label}\n{value}")
+        chip.setAccessibleName(f"{label} : {value}")
         chip.setProperty("flag", flag or "")
         style = FLAG_STYLES.get(flag, FLAG_STYLES[None])
         chip.setStyleSheet(f"{style}border-radius:8px;padding:4px 12px;font-weight:bold;")
@@ -133,7 +137,7 @@ class VitalsStrip(QWidget):
 
     def text(self) -> str:
         """All chips' text, one per line (for tests and accessibility)."""
-        return "\n".join(c.text() for c in self.chips.values())
+        return "\n".join(c.accessibleName() for c in self.chips.values())
 
     def clear(self) -> None:
         """No measure shown."""
