@@ -84,6 +84,23 @@ def _prepared_encounter(store) -> str:
     return enc.id
 
 
+# call.js in the page: French and English words for every key, and patient_context checked
+# (an INS number on an unqualified identity, an unknown status, bad vitals, a wrong version).
+CHECKS_JS = """async () => {
+  const m = await import('/static/call.js');
+  const fr = Object.keys(m.TEXT.fr), en = Object.keys(m.TEXT.en);
+  const ctx = (identity, extra = {}) => ({ v: 1, type: 'patient_context', encounter_id: 'e-1',
+    identity: { birth_name: 'X', first_names: 'Y', ins_status: 'validee', ...identity }, ...extra });
+  return {
+    missing_en: fr.filter((k) => !en.includes(k)), missing_fr: en.filter((k) => !fr.includes(k)),
+    good: m.checkContext(ctx({})),
+    matricule: m.checkContext(ctx({ matricule: '1 84 12 75 056 123 55' })),
+    status: m.checkContext(ctx({ ins_status: 'certain' })),
+    vitals: m.checkContext(ctx({}, { vitals: [{ code: 1 }] })),
+    envelope: m.checkContext({ ...ctx({}), v: 2 }),
+  };
+}"""
+
 HOLD_OFFERS_JS = """(() => {
   window.__allowRtc = false;
   const original = RTCPeerConnection.prototype.setRemoteDescription;
@@ -121,6 +138,9 @@ async def test_doctor_sees_the_patient_and_nothing_she_sends_is_lost(
         await page.fill("#password", PASSWORD)
         await page.click("button[type=submit]")
         await page.wait_for_selector("body[data-ready='1']", timeout=10_000)
+        checks = await page.evaluate(CHECKS_JS)
+        assert checks == {"missing_en": [], "missing_fr": [], "good": "", "matricule": "matricule",
+                          "status": "ins_status", "vitals": "vitals", "envelope": "envelope"}  # fmt: skip
         screen.on_enter({"encounter_id": eid, "reason": "Fièvre depuis 3 jours",
                          "age_band": "40-64", "flagged_vitals": ["8310-5"], "lang": "fr"})  # fmt: skip
         row = page.locator(f"tr[data-encounter='{eid}']")

@@ -8,7 +8,7 @@ const V = 1;
 const CHUNK = 16 * 1024; // decoded bytes per document_chunk
 const MAX_MSG = 64 * 1024;
 
-const TEXT = {
+export const TEXT = {
   fr: {
     connecting: "Connexion à la cabine…", connected: "Connecté", reconnecting: "Reconnexion…",
     ended: "Consultation terminée", cabin_video: "Vidéo de la cabine", self_view: "Votre caméra",
