@@ -68,7 +68,7 @@ def run(quick: bool = False) -> dict[str, Any]:
     from telecabine.services.call_context import CallContextReader
     from telecabine.store import open_store
 
-    n_other, rounds = (1_000, 100) if quick else (20_000, 500)
+    n_other, rounds = (200, 30) if quick else (20_000, 500)
     with tempfile.TemporaryDirectory() as tmp:
         settings = load_settings(data_dir=Path(tmp) / "data", insecure_file_keyring=True)
         store = open_store(settings)

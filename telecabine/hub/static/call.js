@@ -221,16 +221,17 @@ export function startCall(opts) {
 
   // Side panel in tabs: everything reachable without scrolling past the video (1280 x 800).
   const panels = {
-    patient: el("section", { class: "tc-panel", "data-panel": "patient" },
+    patient: el("section", { class: "tc-panel", role: "tabpanel", id: `tc-panel-patient`, "data-panel": "patient" },
       el("h3", { text: T.patient }), patientBox, el("h3", { text: T.vitals }), vitalsList),
-    exchange: el("section", { class: "tc-panel", "data-panel": "exchange" },
+    exchange: el("section", { class: "tc-panel", role: "tabpanel", id: `tc-panel-exchange`, "data-panel": "exchange" },
       el("h3", { text: T.measure }), measureButtons, measureStatus, requestLog,
       el("h3", { text: T.chat }), chatLog, chatForm),
-    document: el("section", { class: "tc-panel", "data-panel": "document" }, docForm),
-    end: el("section", { class: "tc-panel", "data-panel": "end" }, endForm),
+    document: el("section", { class: "tc-panel", role: "tabpanel", id: `tc-panel-document`, "data-panel": "document" }, docForm),
+    end: el("section", { class: "tc-panel", role: "tabpanel", id: `tc-panel-end`, "data-panel": "end" }, endForm),
   };
   const tabs = el("div", { class: "tc-tabs", role: "tablist", "aria-label": T.patient }, ...Object.keys(panels).map((key) => el("button", {
-    type: "button", role: "tab", class: "tc-tab", "data-tab": key, text: T["tab_" + key], onclick: () => showTab(key) })));
+    type: "button", role: "tab", class: "tc-tab", "data-tab": key, "aria-controls": `tc-panel-${key}`,
+    text: T["tab_" + key], onclick: () => showTab(key) })));
   function showTab(key) {
     for (const [k, panel] of Object.entries(panels)) panel.hidden = k !== key;
     for (const b of tabs.children) b.setAttribute("aria-selected", String(b.dataset.tab === key));
