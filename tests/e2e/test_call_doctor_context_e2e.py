@@ -26,7 +26,7 @@ from telecabine.hub.state import HUB
 from telecabine.services.consultation import CallSetup, ConsultationService
 from telecabine.session.call import CallTiming
 
-pytestmark = [pytest.mark.e2e, pytest.mark.timeout(150)]
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(240)]
 CABIN = "Pharmacie du Centre"
 SHOTS = os.environ.get("TELECABINE_SCREENSHOTS")
 
@@ -196,6 +196,11 @@ async def test_doctor_sees_the_patient_and_nothing_she_sends_is_lost(
         await page.fill(".tc-chat-form input", "Depuis quand avez-vous de la fièvre ?")
         await page.click(".tc-chat-form button[type=submit]")
         await page.click("button[data-kind='spo2']")
+        await page.click(".tc-tab[data-tab='document']")
+        await page.fill(".tc-doc textarea", "Paracétamol 1 g, 3 fois par jour, 3 jours")
+        await page.click(".tc-doc button[type=submit]")
+        await page.wait_for_selector(".tc-doc-info:text('en attente')", timeout=10_000)
+        await page.click(".tc-tab[data-tab='exchange']")
         chat_li = ".tc-chat li.tc-from-doctor"
         assert await _status(page, chat_li) == "queued"
         assert await _status(page, ".tc-requests li") == "queued"
@@ -214,6 +219,10 @@ async def test_doctor_sees_the_patient_and_nothing_she_sends_is_lost(
                 lambda s=sel: _status_is(page, s, "delivered"), 10, f"{sel} shown as delivered"
             )
         assert "remis" in await page.locator(chat_li).inner_text()
+        await page.click(".tc-tab[data-tab='document']")
+        await page.wait_for_selector("text=Document reçu par la cabine", timeout=15_000)
+        docs = station_store.encounters.documents(eid)
+        assert len(docs) == 1 and docs[0].content.startswith(b"%PDF-")
         # The patient context came again on the new channel (the page had forgotten it).
         await page.click(".tc-tab[data-tab='patient']")
         await name.wait_for(timeout=5_000)

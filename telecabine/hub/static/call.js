@@ -246,9 +246,14 @@ export function startCall(opts) {
   showTab("patient");
 
   // --- reliable delivery -------------------------------------------------------------------------
+  // Documents waiting for the cabin's document_ack survive a reload too (a prescription is a few
+  // KiB; anything above MAX_KEPT_DOC stays in memory only).
+  const MAX_KEPT_DOC = 512 * 1024;
   function persist() {
+    const docs = [...state.docOut.entries()].filter(([, d]) => d.bytes.length <= MAX_KEPT_DOC)
+      .map(([id, d]) => ({ id, kind: d.kind, filename: d.filename, sha256: d.sha256, data: b64(d.bytes) }));
     try {
-      sessionStorage.setItem(storeKey, JSON.stringify({ outbox: [...state.outbox.values()], log: state.log.slice(-100) }));
+      sessionStorage.setItem(storeKey, JSON.stringify({ outbox: [...state.outbox.values()], log: state.log.slice(-100), docs }));
     } catch { /* storage full or disabled: delivery still works until a reload */ }
   }
 
@@ -258,6 +263,11 @@ export function startCall(opts) {
       if (!saved) return;
       for (const m of saved.outbox || []) if (m && m.id) state.outbox.set(m.id, m);
       for (const entry of saved.log || []) addLog(entry, false);
+      for (const d of saved.docs || []) {
+        const bytes = Uint8Array.from(atob(d.data), (c) => c.charCodeAt(0));
+        state.docOut.set(d.id, { bytes, kind: d.kind, filename: d.filename, sha256: d.sha256 });
+        docInfo.textContent = T.st_queued;
+      }
     } catch { /* unreadable: start afresh */ }
   }
 
@@ -338,9 +348,11 @@ export function startCall(opts) {
       case "measurement_status": measureStatus.textContent = `${T.status_measure} ${T["m_" + msg.kind] || msg.kind} : ${T[msg.status] || msg.status}${msg.detail ? " — " + msg.detail : ""}`; break;
       case "chat": addLog({ id: msg.id, kind: "chat", from: "station", text: String(msg.text || "") }); break;
       case "document_ack": {
-        state.docOut.delete(msg.id);
+        const restored = state.docOut.delete(msg.id) && !state.docs.has(msg.id);
+        persist();
         const waiter = state.docs.get(msg.id);
         if (waiter) { state.docs.delete(msg.id); waiter(msg); }
+        else if (restored) docInfo.textContent = msg.ok ? T.doc_sent : `${T.doc_failed} (${msg.error || ""})`;
         break;
       }
       case "error": status.textContent = `${T.error} : ${msg.message || msg.code}`; break;
@@ -427,9 +439,10 @@ export function startCall(opts) {
     const doc = { bytes, kind, filename, sha256: await sha256Hex(bytes) };
     const acked = new Promise((resolve) => {
       state.docs.set(id, resolve);
-      setTimeout(() => { if (state.docs.delete(id)) { state.docOut.delete(id); resolve({ id, ok: false, error: "timeout" }); } }, 120000);
+      setTimeout(() => { if (state.docs.delete(id)) { state.docOut.delete(id); persist(); resolve({ id, ok: false, error: "timeout" }); } }, 120000);
     });
     state.docOut.set(id, doc);
+    persist();
     transmitDocument(id, doc).catch(() => {});
     return acked;
   }
