@@ -174,6 +174,10 @@ async def test_keyboard_only_doctor_walk_from_sign_in_to_end_of_call(hub_and_tok
         await page.keyboard.press("Enter")
         joined = await _recv(st, "doctor_joined")
         assert joined["doctor"]["name"] == "Dr Claire Martin"
+        # The side panel is in tabs: the "End" tab opens the end-of-call form.
+        await page.wait_for_selector(".tc-tab[data-tab=end]", timeout=10_000)
+        await _tab_to(page, ".tc-tab[data-tab=end]")
+        await page.keyboard.press("Enter")
         await page.wait_for_selector(".tc-end select[name=act]", timeout=10_000)
         # The end-of-call form: act code and outcome chosen with the arrow keys, a note typed.
         await _tab_to(page, ".tc-end select[name=act]")

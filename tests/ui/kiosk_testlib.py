@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from types import SimpleNamespace
 
+from PySide6.QtCore import QCoreApplication, QEvent
 from PySide6.QtWidgets import QApplication
 
 from telecabine.config import load_settings
@@ -48,8 +49,11 @@ class _Sink:
         return None
 
 
-def build_station(qtbot, store, data_dir: Path, lang: str = "fr"):
-    """A ``StationShell`` with every station screen registered; returns the shell."""
+def build_station(qtbot, store, data_dir: Path, lang: str = "fr", *, extras: bool = True):
+    """A ``StationShell`` with every station screen registered; returns the shell.
+
+    ``extras``: also the residents and télé-expertise screens (reached from home).
+    """
     intake = IntakeService(store.encounters, store.patients, "cabine-test",
                            audit=AuditTrail(store))  # fmt: skip
     staff = StaffService(store)
@@ -71,12 +75,22 @@ def build_station(qtbot, store, data_dir: Path, lang: str = "fr"):
     window.add_screen("call", _call_screen())
     wrapup = WrapUpService(store, station_id="cabine-test", clock=lambda: NOW)
     window.add_screen("wrapup", WrapUpScreen(wrapup, clock=lambda: NOW))
+    # Reached from home (not in the flow): the EHPAD residents and télé-expertise screens.
+    from telecabine.services.expertise import ExpertiseService
+    from telecabine.services.residents import ResidentService
+    from telecabine.ui.screens.expertise import ExpertiseScreen
+    from telecabine.ui.screens.residents import ResidentsScreen
+
+    if extras:
+        window.add_screen("residents", ResidentsScreen(ResidentService(store)))
+        expertise = ExpertiseService(store, station_id="cabine-test")
+        window.add_screen("expertise", ExpertiseScreen(expertise))
     window.add_status_widget(SyncStatusWidget(lang=lang))
     window.show_key_warning(True)
     # An administrator signed in: the fullest header (name + staff accounts button).
     window.set_staff_name("Anne Martin-Dubois")
     window.staff_admin_button.show()
-    qtbot.addWidget(window)
+    # Not handed to qtbot: ``dispose`` deletes the window at once (see there).
     if lang != "fr":
         window.set_language(lang)
     return shell
@@ -104,7 +118,7 @@ def _call_screen():
         call=SimpleNamespace(remote_video=RemoteVideo(), cameras={"room": box},
                              video=SimpleNamespace(role="room")),
         start_call=_noop, measure=_noop, cancel=_noop, hang_up=_noop,
-        set_muted=lambda _m: None,
+        set_muted=lambda _m: None, send_chat=lambda text: bool(text.strip()),
     )  # fmt: skip
     return CallScreen(consultation)
 
@@ -127,3 +141,15 @@ def show_page(shell, name: str) -> None:
 def all_names(shell) -> list[str]:
     """Every flow screen and page of the station."""
     return list(shell.window.screens) + list(PAGES)
+
+
+def dispose(shell) -> None:
+    """Close and really delete the station window now.
+
+    Left for a later event loop, hundreds of widgets per station would pile up across tests, and
+    every application-wide stylesheet change (the accessibility menu) re-polishes them all.
+    """
+    shell.close()
+    shell.window.close()
+    shell.window.deleteLater()
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)

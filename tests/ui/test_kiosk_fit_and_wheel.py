@@ -11,7 +11,7 @@
 from __future__ import annotations
 
 import pytest
-from kiosk_testlib import SIZES, all_names, build_station, show_page
+from kiosk_testlib import SIZES, all_names, build_station, dispose, show_page
 from PySide6.QtCore import QPoint, QPointF, QRect, Qt
 from PySide6.QtGui import QWheelEvent
 from PySide6.QtWidgets import (
@@ -38,7 +38,7 @@ def station(qtbot, station_store, data_dir):
     window.show()
     qtbot.waitExposed(window)
     yield shell
-    shell.close()
+    dispose(shell)
 
 
 def _wheel(widget: QWidget, dy: int) -> None:
