@@ -8,7 +8,10 @@ fixes every screen at the same time, present and future:
 - a wheel event over an input never reaches it; it scrolls the nearest scroll area instead;
 - inputs take focus only from a tap or Tab (``StrongFocus``), never from the wheel;
 - combo boxes get a delegate that honours the stylesheet, so the drop-down rows are as tall as
-  the kiosk's other targets (``QComboBox QAbstractItemView::item { min-height: 48px }``).
+  the kiosk's other targets (``QComboBox QAbstractItemView::item { min-height: 48px }``);
+- page scroll areas scroll under a finger (``QScroller`` touch gesture): a finger that moves is
+  a scroll, only a finger that stays put reaches the input under it as a tap, so a stray
+  touch while the page scrolls changes nothing.
 """
 
 from __future__ import annotations
@@ -21,7 +24,9 @@ from PySide6.QtWidgets import (
     QAbstractSpinBox,
     QApplication,
     QComboBox,
+    QScrollArea,
     QScrollBar,
+    QScroller,
     QStyledItemDelegate,
     QWidget,
 )
@@ -91,6 +96,10 @@ class FieldGuard(QObject):
 
 def tune_input(widget: QWidget) -> None:
     """Focus from tap or Tab only; combo rows that honour the stylesheet's min-height."""
+    if isinstance(widget, QScrollArea):
+        # Pages only (not lists or text boxes): a touch drag scrolls, a still tap clicks.
+        QScroller.grabGesture(widget.viewport(), QScroller.ScrollerGestureType.TouchGesture)
+        return
     if value_input(widget) is not widget:
         return
     widget.setFocusPolicy(Qt.FocusPolicy.StrongFocus)

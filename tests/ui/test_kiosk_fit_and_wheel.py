@@ -121,6 +121,18 @@ def test_wheel_over_an_input_scrolls_the_form_instead(station) -> None:
     assert specialty.currentIndex() == index
 
 
+def test_page_scroll_areas_scroll_under_a_finger(station) -> None:
+    from PySide6.QtWidgets import QScrollArea, QScroller
+
+    areas = []
+    for name in all_names(station):
+        show_page(station, name)
+        areas += [a for a in _page(station, name).findChildren(QScrollArea) if a.isVisible()]
+    assert len(areas) >= 3  # patient form, summary, wrap-up, home overview...
+    for area in areas:
+        assert QScroller.hasScroller(area.viewport()), area.parentWidget()
+
+
 def test_combo_drop_down_rows_are_finger_sized(station) -> None:
     show_page(station, "patient")
     combo = station.patient.inputs["sex"]
