@@ -75,3 +75,16 @@ class AccessibilityMenu(QWidget):
         self.speech.setText(_tr("Guidage vocal des mesures"))
         if not self.speech.isEnabled():
             self.speech.setText(_tr("Guidage vocal indisponible (aucune synthèse vocale)"))
+
+
+def connect_speech(menu: AccessibilityMenu, screen: QWidget, *, enabled: bool) -> None:
+    """Wire spoken guidance: start-up state (``TELECABINE_SPEECH_GUIDANCE``) and the menu toggle.
+
+    ``screen`` is the measurement screen built with ``speech=system_speech()`` (``None`` when
+    no engine is installed: the menu then says guidance is unavailable).
+    """
+    available = getattr(screen, "_speech", None) is not None
+    menu.set_speech(enabled, available)
+    screen.set_speech_enabled(enabled and available)
+    menu.retranslate()
+    menu.sig_speech_changed.connect(screen.set_speech_enabled)

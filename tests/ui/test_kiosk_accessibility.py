@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QApplication
 
 from telecabine.devices.speech import EspeakNgSpeech, SimulatedSpeech, system_speech
 from telecabine.domain.vitals import MeasurementKind as K
+from telecabine.ui.accessibility import connect_speech
 from telecabine.ui.i18n import I18N_DIR, Translations, read_ts
 from telecabine.ui.screens.measurement_text import instruction as guidance_sentence
 from telecabine.ui.theme import ThemeModes, stylesheet
@@ -85,7 +86,7 @@ def test_each_step_speaks_its_sentence_and_the_menu_turns_it_off(qtbot, station_
     speech = SimulatedSpeech()
     screen = MeasurementScreen(shell.window.screens["measurement"]._service, speech=speech)
     qtbot.addWidget(screen)
-    shell.window.accessibility.sig_speech_changed.connect(screen.set_speech_enabled)
+    connect_speech(shell.window.accessibility, screen, enabled=True)  # as app.py wires it
     assert speech.spoken == []  # built, not shown: silent
     screen.show()
     screen.on_enter({"encounter_id": "enc-1"})
@@ -107,6 +108,11 @@ def test_each_step_speaks_its_sentence_and_the_menu_turns_it_off(qtbot, station_
     screen.select_step(K.WEIGHT)
     assert len(speech.spoken) == 3 and speech.stopped >= 1
     screen.hide()
+    silent = MeasurementScreen(screen._service, speech=None)  # no engine installed
+    connect_speech(shell.window.accessibility, silent, enabled=True)
+    assert not shell.window.accessibility.speech.isEnabled() and not silent.speech_enabled
+    assert "indisponible" in shell.window.accessibility.speech.text()
+    silent.deleteLater()
     dispose(shell)
 
 
