@@ -24,6 +24,7 @@ BENCHMARKS = (
     "call_setup",
     "latency",
     "cpu",
+    "quality",
     "rss",
     "buildup",
 )
