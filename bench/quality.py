@@ -577,7 +577,7 @@ RESET_RECEIVER_JS = """() => {
 INBOUND_JS = """async () => { let o = {}; if (!window.stationPc) return o;
   const r = await window.stationPc.getStats();
   r.forEach((s) => { if (s.type === 'inbound-rtp' && s.kind === 'video') o = {w: s.frameWidth,
-  h: s.frameHeight, decoded: s.framesDecoded, bytes: s.bytesReceived,
+  h: s.frameHeight, decoded: s.framesDecoded, bytes: s.bytesReceived, keys: s.keyFramesDecoded,
   codec: s.codecId && r.get(s.codecId) ? r.get(s.codecId).mimeType : null}; }); return o; }"""
 
 
@@ -613,6 +613,7 @@ async def _call(side, rpage, p: Plan) -> dict[str, Any]:
                 "received_kbps": round(8 * (after["bytes"] - before["bytes"]) / dt / 1000),
                 "received_fps": round((after["decoded"] - before["decoded"]) / dt, 1),
                 "received_size_end": f"{after.get('w')}x{after.get('h')}",
+                "keyframes": (after.get("keys") or 0) - (before.get("keys") or 0),
                 "codec": after.get("codec"),
             }  # fmt: skip
         await _until(_evaluates(rpage, "!window.cap.busy"), 10, "last frame upload")

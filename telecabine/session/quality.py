@@ -84,7 +84,17 @@ class ResolutionAdapter:
     target rate for ``down_after_s`` the picture steps down (720 -> 540 -> 360 lines);
     above 95 % for ``up_after_s`` it steps back up. Fewer pixels encode faster, which keeps
     latency low on a busy 2-core cabin PC (aiortc issue #744: CPU-bound VP8).
+
+    ``encode_busy`` (optional): the share of wall time the encoder spent encoding over the
+    same period. A low frame rate with an idle encoder is not the encoder's fault (a starved
+    process, a slow camera): fewer lines would not help, so it does not step down; and it
+    steps up when the encoder would stay under half busy with the next size's pixels, even
+    if the rate stays short of 95 %. (On a loaded box the station stayed at 360 lines at
+    20 fps on an easy picture while its encoder was busy 10 % of the time; the doctor got a
+    blurred room where Chromium sent 720p.)
     """
+
+    BUSY = 0.5  # encoder share of wall time above which it is the bottleneck
 
     LADDER = (720, 540, 360)
 
@@ -105,16 +115,22 @@ class ResolutionAdapter:
         """The current maximum height."""
         return self.ladder[self.step]
 
-    def update(self, sent_fps: float, now: float) -> int | None:
+    def update(self, sent_fps: float, now: float, encode_busy: float | None = None) -> int | None:
         """Feed the measured send rate at monotonic ``now``; returns a new height on change."""
-        if sent_fps < 0.7 * self.fps:
+        known = encode_busy is not None
+        encoder_bound = not known or encode_busy > self.BUSY
+        room_to_grow = False
+        if known and self.step > 0:
+            bigger = (self.ladder[self.step - 1] / self.ladder[self.step]) ** 2
+            room_to_grow = encode_busy * bigger < self.BUSY
+        if sent_fps < 0.7 * self.fps and encoder_bound:
             self._high_since = None
             self._low_since = self._low_since if self._low_since is not None else now
             if now - self._low_since >= self._down_after_s and self.step < len(self.ladder) - 1:
                 self.step += 1
                 self._low_since = None
                 return self.height
-        elif sent_fps >= 0.95 * self.fps:
+        elif sent_fps >= 0.95 * self.fps or room_to_grow:
             self._low_since = None
             self._high_since = self._high_since if self._high_since is not None else now
             if now - self._high_since >= self._up_after_s and self.step > 0:
