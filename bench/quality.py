@@ -874,7 +874,12 @@ def run(quick: bool = False) -> dict[str, Any]:
                 "station_psnr_p50_db": st["cells"][label].get("psnr_p50_db"),
                 "chromium_psnr_p50_db": an["cells"][label].get("psnr_p50_db"),
                 "station_kbps": st["cells"][label]["received_kbps"],
-                "chromium_kbps": an["cells"][label]["received_kbps"]}
+                "chromium_kbps": an["cells"][label]["received_kbps"],
+                # per-frame scores say nothing of motion: the frame rates and sizes received
+                "station_fps": st["cells"][label]["received_fps"],
+                "chromium_fps": an["cells"][label]["received_fps"],
+                "station_sizes": st["cells"][label].get("received_sizes"),
+                "chromium_sizes": an["cells"][label].get("received_sizes")}
         for label in st["cells"]
     }  # fmt: skip
     ramp = {

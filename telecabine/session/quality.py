@@ -86,15 +86,14 @@ class ResolutionAdapter:
     latency low on a busy 2-core cabin PC (aiortc issue #744: CPU-bound VP8).
 
     ``encode_busy`` (optional): the share of wall time the encoder spent encoding over the
-    same period. A low frame rate with an idle encoder is not the encoder's fault (a starved
-    process, a slow camera): fewer lines would not help, so it does not step down; and it
-    steps up when the encoder would stay under half busy with the next size's pixels, even
-    if the rate stays short of 95 %. (On a loaded box the station stayed at 360 lines at
-    20 fps on an easy picture while its encoder was busy 10 % of the time; the doctor got a
-    blurred room where Chromium sent 720p.)
+    same period. Above 70 % of the target rate, with an encoder that would stay under a
+    quarter busy with the next size's pixels, it also steps up: on a loaded box the station
+    otherwise stayed at 360 lines at 20-23 fps on an easy picture (encoder ~10 % busy) while
+    Chromium sent it at 720p. Stepping down stays on the frame rate alone: when the whole
+    process is starved, fewer pixels (conversion and encoding) still bought back frames.
     """
 
-    BUSY = 0.5  # encoder share of wall time above which it is the bottleneck
+    IDLE = 0.25  # predicted encoder share of wall time at the next size that allows a step up
 
     LADDER = (720, 540, 360)
 
@@ -117,13 +116,11 @@ class ResolutionAdapter:
 
     def update(self, sent_fps: float, now: float, encode_busy: float | None = None) -> int | None:
         """Feed the measured send rate at monotonic ``now``; returns a new height on change."""
-        known = encode_busy is not None
-        encoder_bound = not known or encode_busy > self.BUSY
         room_to_grow = False
-        if known and self.step > 0:
+        if encode_busy is not None and self.step > 0 and sent_fps >= 0.7 * self.fps:
             bigger = (self.ladder[self.step - 1] / self.ladder[self.step]) ** 2
-            room_to_grow = encode_busy * bigger < self.BUSY
-        if sent_fps < 0.7 * self.fps and encoder_bound:
+            room_to_grow = encode_busy * bigger < self.IDLE
+        if sent_fps < 0.7 * self.fps:
             self._high_since = None
             self._low_since = self._low_since if self._low_since is not None else now
             if now - self._low_since >= self._down_after_s and self.step < len(self.ladder) - 1:
