@@ -714,17 +714,19 @@ def _plot(ramps: dict[str, dict[str, Any]], path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, (a, b) = plt.subplots(2, 1, figsize=(8, 6), sharex=True)
+    fig, (a, b, c) = plt.subplots(3, 1, figsize=(8, 8), sharex=True)
     for who, colour in (("station", "tab:blue"), ("chromium", "tab:orange")):
         s = ramps[who]["series"]
         a.plot([x["t"] for x in s if x["mbps"] is not None],
                [x["mbps"] for x in s if x["mbps"] is not None], label=who, color=colour)  # fmt: skip
         b.step([x["t"] for x in s], [x["h"] for x in s], where="post", label=who, color=colour)
+        c.plot([x["t"] for x in s], [x["fps"] for x in s], label=who, color=colour)
     a.axhline(RAMP_TARGET_BPS / 1e6, color="grey", ls="--", lw=0.8)
     b.axhline(H, color="grey", ls="--", lw=0.8)
     a.set_ylabel("received Mb/s (1 s window)")
     b.set_ylabel("received frame height")
-    b.set_xlabel("seconds since first media (texture scene, no cap)")
+    c.set_ylabel("received frames per second")
+    c.set_xlabel("seconds since first media (texture scene, no cap)")
     a.legend()
     a.set_title("Bitrate and resolution ramp-up, received in Chromium")
     fig.tight_layout()
