@@ -85,7 +85,8 @@ def test_quick_quality_run_writes_complete_json(tmp_path: Path):
         assert ramp["series"][-1]["t"] >= 2
     assert set(d["comparison"]) == {"texture@settled", "texture@1.0", "room@1.0"}
     assert {"station_time_to_1_5_mbps_s", "chromium_time_to_1_5_mbps_s", "station_time_to_720p_s",
-            "chromium_time_to_720p_s"} == set(d["ramp"])  # fmt: skip
+            "chromium_time_to_720p_s", "station_time_to_1_5_mbps_held_2s_s",
+            "chromium_time_to_1_5_mbps_held_2s_s"} == set(d["ramp"])  # fmt: skip
     assert d["load_average_1_5_15"]
     for png in (d["plot"], d["side_by_side"]):
         img = cv2.imread(str(tmp_path / png))
