@@ -264,14 +264,18 @@ class Dashboard:
             "summary": self.summary(),
             "per_week": [[d.isoformat(), n] for d, n in self.per_week()],
             "per_month": [[d.isoformat(), n] for d, n in self.per_month()],
-            "by_act": sorted(self.by_act.items(), key=lambda kv: (-kv[1], kv[0])),
-            "by_specialty": sorted(self.by_specialty.items(), key=lambda kv: (-kv[1], kv[0])),
-            "by_cabin": self.by_cabin,
-            "by_organisation": self.by_organisation,
+            "by_act": [list(kv) for kv in sorted(self.by_act.items(), key=_rank)],
+            "by_specialty": [list(kv) for kv in sorted(self.by_specialty.items(), key=_rank)],
+            "by_cabin": [list(kv) for kv in self.by_cabin],
+            "by_organisation": [list(kv) for kv in self.by_organisation],
         }
 
 
 TOP_N = 50
+
+
+def _rank(kv: tuple[str, int]) -> tuple[int, str]:
+    return (-kv[1], kv[0])
 
 
 async def dashboard(

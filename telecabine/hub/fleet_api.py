@@ -17,6 +17,7 @@ from telecabine.hub import activity, svg
 from telecabine.hub.alerts import incidents_of
 from telecabine.hub.csvsafe import to_csv
 from telecabine.hub.organisations import list_organisations
+from telecabine.hub.pages import STATIC_DIR
 from telecabine.hub.presence import StationPresence, history, list_presence
 from telecabine.hub.security import ADMIN, json_error, requires
 from telecabine.hub.sqlutil import aware
@@ -243,8 +244,21 @@ async def stations_csv(request: web.Request) -> web.Response:
     )
 
 
+PAGES = ("fleet", "cabin", "activity")
+
+
+@requires(ADMIN)
+async def admin_page(request: web.Request) -> web.StreamResponse:
+    """``GET /admin/fleet|cabin|activity``: the operator's pages (static HTML + admin.js)."""
+    page = request.match_info["page"]
+    if page not in PAGES:
+        return json_error(404, "not_found", "Introuvable / not found")
+    return web.FileResponse(STATIC_DIR / f"{page}.html", headers={"Cache-Control": "no-store"})
+
+
 def add_routes(r: web.UrlDispatcher) -> None:
     """Register the operator's routes."""
+    r.add_get("/admin/{page}", admin_page)
     r.add_get("/api/v1/admin/stations", stations_route)
     r.add_get("/api/v1/admin/stations.csv", stations_csv)
     r.add_get("/api/v1/admin/stations/{name}", station_route)

@@ -27,7 +27,7 @@ from telecabine.protocol.heartbeat import TlmAllowance
 
 TLM_CAP = Decimal("750.00")
 KINDS = ("pharmacy", "ehpad", "health_centre", "other")
-_FINESS_RE = re.compile(r"^[0-9]{2}[0-9AB][0-9]{6}$")  # 2A/2B: Corsica
+_FINESS_RE = re.compile(r"^(?:[0-9]{2}|2A|2B)[0-9]{7}$")  # department (2A/2B: Corsica) + 7
 _AM_RE = re.compile(r"^[0-9]{8,9}$")
 
 

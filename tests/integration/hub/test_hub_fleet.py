@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import json
+import subprocess
+import sys
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -235,5 +238,67 @@ async def test_heartbeat_refuses_bad_input(db_url, tmp_path) -> None:
                 f"{hub.url}/api/v1/stations/heartbeat", json=good, headers=ADMIN
             ) as resp:
                 assert resp.status == 403
+    finally:
+        await hub.stop()
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "telecabine", "hub", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+async def test_cli_organisations_and_stations(tmp_path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'hub.db'}"
+    r = await asyncio.to_thread(
+        _cli,
+        "--database",
+        url,
+        "add-organisation",
+        "EHPAD Les Tilleuls",
+        "--kind",
+        "ehpad",
+        "--finess",
+        "12345",
+    )
+    assert r.returncode == 2 and "FINESS" in r.stderr and "Traceback" not in r.stderr
+    r = await asyncio.to_thread(
+        _cli,
+        "--database",
+        url,
+        "add-organisation",
+        "EHPAD Les Tilleuls",
+        "--kind",
+        "ehpad",
+        "--finess",
+        "2A0012345",
+    )
+    assert r.returncode == 0, r.stderr
+    r = await asyncio.to_thread(
+        _cli, "--database", url, "add-station", "cab-t1", "--organisation", "EHPAD Les Tilleuls"
+    )
+    assert r.returncode == 0, r.stderr
+    token = r.stdout.strip().splitlines()[-1]
+    hub = await start_fleet_hub(url, tmp_path, None, presence_window_s=60.0)
+    try:
+        await register_station(hub.app[HUB].engine, "cab-t2")
+        async with client() as http:
+            hb = {"version": "2.0", "sent_at": datetime.now(UTC).isoformat()}
+            async with http.post(
+                f"{hub.url}/api/v1/stations/heartbeat",
+                json=hb,
+                headers={"Authorization": f"Bearer {token}"},
+            ) as resp:
+                assert resp.status == 200
+        r = await asyncio.to_thread(_cli, "--database", url, "stations", "--json")
+        assert r.returncode == 0, r.stderr
+        listed = {s["station_id"]: s for s in json.loads(r.stdout)}
+        assert listed["cab-t1"]["online"] is True
+        assert listed["cab-t1"]["organisation"] == "EHPAD Les Tilleuls"
+        assert listed["cab-t1"]["last_seen"].endswith("Z")
+        assert listed["cab-t2"]["online"] is False and listed["cab-t2"]["last_seen"] is None
     finally:
         await hub.stop()
