@@ -17,7 +17,9 @@ _BAR = "#1f5fa8"
 
 def _nice_max(value: float) -> float:
     if value <= 0:
-        return 1
+        return 4
+    if value <= 40:  # small counts: four whole-number grid steps
+        return 4 * -(-int(value) // 4) if value == int(value) else 4 * (int(value) // 4 + 1)
     step = 10 ** (len(str(int(value))) - 1)
     return ((int(value) // step) + 1) * step
 

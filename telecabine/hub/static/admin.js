@@ -41,6 +41,7 @@ async function getJson(url) {
 
 function stateWords(cabin) {
   return cabin.states.map((s) => {
+    if (s === "offline" && !cabin.last_seen) return t(lang, "st_never_seen");
     if (s === "offline" && cabin.offline_since) return t(lang, "st_offline_since", { when: when(cabin.offline_since) });
     if (s === "equipment_failing") {
       const items = cabin.equipment.filter((e) => !e.ok).map((e) => e.item).join(", ");
