@@ -3,8 +3,13 @@
 The 750 EUR yearly cap is per pharmacy (organisation), not per cabin. When the hub answers,
 its figure — summed over every cabin of the organisation — is used (``source="hub"``); when it
 does not (offline, timeout), the station's own count is (``source="station"``), and the wrap-up
-says which. A hub figure lower than the local count (records not yet synced) never hides them:
-the larger of the two is kept, so the cap is never over-spent because of a late sync.
+says which. The larger of the hub's and the local figure is kept, so this cabin's unsynced
+records are not forgotten (the hub's figure may still miss them while they wait: a lower bound
+until the outbox drains — the wrap-up syncs right after closing).
+
+``WrapUpService`` is synchronous: give it ``OrgAllowanceCache(client).get`` as
+``org_tlm_used`` and ``await cache.refresh(year)`` when the wrap-up screen opens (or on each
+heartbeat); a figure older than ``max_age_s`` counts as unknown, i.e. offline.
 """
 
 from __future__ import annotations
@@ -59,3 +64,35 @@ async def tlm_used(
     if remote is None:
         return AllowanceUsed(local, "station")
     return AllowanceUsed(max(Decimal(remote.used), local), "hub", remote.organisation)
+
+
+class OrgAllowanceCache:
+    """The organisation's TLM figure last fetched from the hub, for synchronous readers."""
+
+    def __init__(self, client: AllowancePort, *, max_age_s: float = 300.0, clock=None) -> None:
+        import time
+
+        self._client = client
+        self._max_age = max_age_s
+        self._clock = clock or time.monotonic
+        self._value: tuple[int, Decimal, float] | None = None
+
+    async def refresh(self, year: int) -> Decimal | None:
+        """Ask the hub now; keeps and returns its figure, None when unreachable."""
+        try:
+            remote = await self._client.tlm_allowance(year)
+        except Exception:  # refused token: treated as unknown, the local count is used
+            remote = None
+        if remote is None:
+            return None
+        self._value = (year, Decimal(remote.used), self._clock())
+        return self._value[1]
+
+    def get(self, year: int) -> Decimal | None:
+        """The cached figure for ``year`` if fresh enough, else None (offline fallback)."""
+        if self._value is None:
+            return None
+        y, amount, at = self._value
+        if y != year or self._clock() - at > self._max_age:
+            return None
+        return amount
