@@ -88,6 +88,15 @@ class AuditTrail:
             staff_actor(staff_id), "settings_changed", details={"keys": sorted(keys)}, now=now
         )
 
+    def report_event(
+        self, staff_id: int | None, encounter_id: str, event: str, now: datetime | None = None
+    ):
+        """What happened to the report for the médecin traitant (queued, sent, objected,
+        no_address, refused...); ids and the event code only."""
+        self._audit.record(
+            staff_actor(staff_id), f"mt_report_{event}", "encounter", encounter_id, now=now
+        )
+
     def verify(self) -> ChainBreak | None:
         """First broken link of the chain, or None."""
         return self._audit.find_break()

@@ -28,7 +28,9 @@ if TYPE_CHECKING:
     from telecabine.config import Settings
     from telecabine.store.repositories import (
         AuditRepository,
+        CareContactRepository,
         EncounterRepository,
+        MailOutboxRepository,
         OutboxRepository,
         PatientRepository,
         StaffRepository,
@@ -154,6 +156,20 @@ class Store:
         from telecabine.store.repositories import OutboxRepository
 
         return OutboxRepository(self)
+
+    @property
+    def care_contacts(self) -> CareContactRepository:
+        """The médecin traitant of each patient (name, RPPS, secure e-mail)."""
+        from telecabine.store.repositories import CareContactRepository
+
+        return CareContactRepository(self)
+
+    @property
+    def mail_outbox(self) -> MailOutboxRepository:
+        """Report e-mails waiting to leave."""
+        from telecabine.store.repositories import MailOutboxRepository
+
+        return MailOutboxRepository(self)
 
     @property
     def staff(self) -> StaffRepository:

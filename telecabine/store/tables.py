@@ -198,3 +198,45 @@ class AuditEntry(SQLModel, table=True):
     details_json: str = "{}"
     prev_hash: str
     hash: str
+
+
+CARE_CONTACT_ROLES = ("medecin_traitant",)
+MAIL_STATUSES = ("pending", "sent", "failed")
+
+
+class CareContact(SQLModel, table=True):
+    """A professional who follows the patient outside the cabin (the médecin traitant), with the
+    secure (MSSanté) address the teleconsultation report goes to."""
+
+    __tablename__ = "care_contact"
+    __table_args__ = (Index("ux_care_contact_patient_role", "patient_id", "role", unique=True),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    patient_id: int = Field(foreign_key="patient.id")
+    role: str = "medecin_traitant"  # one of CARE_CONTACT_ROLES
+    name: str
+    rpps: str | None = None
+    email: str | None = None  # secure messaging address (MSSanté) the reports go to
+    updated_at: datetime = Field(sa_column=_utc_col())
+
+
+class MailOutboxEntry(SQLModel, table=True):
+    """A report e-mail waiting to leave (offline-first, retried), kept inside the encrypted DB."""
+
+    __tablename__ = "mail_outbox"
+    __table_args__ = (
+        Index("ix_mail_outbox_due", "status", "next_attempt_at"),
+        Index("ux_mail_outbox_encounter_kind", "encounter_id", "kind", unique=True),
+    )
+
+    id: str = Field(primary_key=True, max_length=36)  # uuid4 text, also the Message-ID's left part
+    encounter_id: str = Field(foreign_key="encounter.id")
+    kind: str = "mt_report"
+    recipient: str
+    document_id: str = Field(foreign_key="document.id")
+    status: str = "pending"  # one of MAIL_STATUSES
+    attempts: int = 0
+    next_attempt_at: datetime = Field(sa_column=_utc_col())
+    last_error: str | None = None
+    sent_at: datetime | None = Field(default=None, sa_column=_utc_col(nullable=True))
+    created_at: datetime = Field(sa_column=_utc_col())
