@@ -46,11 +46,14 @@ async def admin_hub(tmp_path: Path):
         "sent_at": datetime.now(UTC).isoformat(),
         "equipment": [{"item": "otoscope", "ok": False, "code": "not_found"}],
     }
-    async with aiohttp.ClientSession() as http, http.post(
-        f"{hub.url}/api/v1/stations/heartbeat",
-        json=beat,
-        headers={"Authorization": f"Bearer {tokens['cab-a']}"},
-    ) as resp:
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(
+            f"{hub.url}/api/v1/stations/heartbeat",
+            json=beat,
+            headers={"Authorization": f"Bearer {tokens['cab-a']}"},
+        ) as resp,
+    ):
         assert resp.status == 200
     try:
         yield hub
