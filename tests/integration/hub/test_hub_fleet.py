@@ -19,6 +19,7 @@ from fleet_testlib import ADMIN, start_fleet_hub, start_smtp
 from hub_testlib import client
 from test_hub_billing import record
 
+from telecabine.config import load_settings
 from telecabine.hub.config import HubSettings
 from telecabine.hub.organisations import add_organisation, assign_station
 from telecabine.hub.presence import list_presence
@@ -56,6 +57,7 @@ def test_defaults_meet_30_and_90_seconds() -> None:
     lost to the 5 s timeout), offline at most interval + window after the last beat (< 90 s);
     socket presence is refreshed every monitor interval, so a closed socket is gone < 90 s too."""
     hub = HubSettings()
+    assert load_settings().heartbeat_interval_s == DEFAULT_INTERVAL_S
     assert DEFAULT_INTERVAL_S + 5.0 < 30
     assert DEFAULT_INTERVAL_S + hub.presence_window_s < 90
     assert hub.monitor_interval_s + hub.presence_window_s < 90
