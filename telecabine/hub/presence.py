@@ -212,17 +212,9 @@ class StationPresence:
         }
 
 
-async def list_presence(
-    engine: AsyncEngine, now: datetime, window_s: float, station_name: str | None = None
-) -> list[StationPresence]:
-    """Every registered station (or one) with its presence, ordered by name."""
+def _presence_query(station_name: str | None):
     query = (
-        select(
-            stations.c.id,
-            stations.c.name,
-            organisations.c.name.label("org"),
-            station_presence,
-        )
+        select(stations.c.id, stations.c.name, organisations.c.name.label("org"), station_presence)
         .select_from(
             stations.outerjoin(
                 station_presence, station_presence.c.station_id == stations.c.id
@@ -232,8 +224,15 @@ async def list_presence(
     )
     if station_name is not None:
         query = query.where(stations.c.name == station_name)
+    return query
+
+
+async def list_presence(
+    engine: AsyncEngine, now: datetime, window_s: float, station_name: str | None = None
+) -> list[StationPresence]:
+    """Every registered station (or one) with its presence, ordered by name."""
     async with engine.connect() as conn:
-        rows = (await conn.execute(query)).all()
+        rows = (await conn.execute(_presence_query(station_name))).all()
     horizon = now - timedelta(seconds=window_s)
     out = []
     for r in rows:
