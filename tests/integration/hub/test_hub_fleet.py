@@ -304,3 +304,26 @@ async def test_cli_organisations_and_stations(tmp_path) -> None:
         assert listed["cab-t2"]["online"] is False and listed["cab-t2"]["last_seen"] is None
     finally:
         await hub.stop()
+
+
+async def test_signaling_socket_counts_as_presence(db_url, tmp_path) -> None:
+    hub = await start_fleet_hub(db_url, tmp_path, None)
+    engine = hub.app[HUB].engine
+    try:
+        token = await register_station(engine, "cabine-ws")
+
+        async def presence():
+            return (await list_presence(engine, datetime.now(UTC), 1.0))[0]
+
+        async with client() as http:
+            ws = await http.ws_connect(
+                hub.url.replace("http", "ws", 1) + "/ws/station",
+                headers={"Authorization": f"Bearer {token}"},
+            )
+            p = await _until(lambda: _online(presence), 30)
+            assert p and p.online and p.heartbeat_at is None  # seen through its socket only
+            await ws.close()
+        p = await _until(lambda: _offline(presence), 90)
+        assert p and not p.online and p.last_seen is not None
+    finally:
+        await hub.stop()
