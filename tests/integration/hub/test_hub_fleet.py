@@ -327,3 +327,49 @@ async def test_signaling_socket_counts_as_presence(db_url, tmp_path) -> None:
         assert p and not p.online and p.last_seen is not None
     finally:
         await hub.stop()
+
+
+async def test_failing_equipment_mails_once_per_incident(db_url, tmp_path) -> None:
+    box, smtp_port, smtp = await start_smtp()
+    # A long presence window: this test is about equipment, not about going offline.
+    hub = await start_fleet_hub(db_url, tmp_path, smtp_port, presence_window_s=600.0)
+    try:
+        token = await register_station(hub.app[HUB].engine, "cabine-eq")
+        auth = {"Authorization": f"Bearer {token}"}
+
+        async def beat(ok: bool) -> None:
+            hb = {
+                "version": "1.0",
+                "sent_at": datetime.now(UTC).isoformat(),
+                "equipment": [{"item": "otoscope", "ok": ok, "code": None if ok else "lost"}],
+            }
+            async with http.post(
+                f"{hub.url}/api/v1/stations/heartbeat", json=hb, headers=auth
+            ) as resp:
+                assert resp.status == 200
+
+        async with client() as http:
+            for _ in range(3):  # three failing beats: still one incident, one mail
+                await beat(False)
+            assert await _until(lambda: _some(box.subjects), 10)
+            await asyncio.sleep(0.5)
+            assert len(box.subjects) == 1 and "otoscope" in box.subjects[0]
+            await beat(True)  # repaired: the incident closes
+            await asyncio.sleep(0.5)
+            await beat(False)  # fails again: a new incident, a new mail
+            assert await _until(lambda: _count(box.subjects, 2), 10)
+            async with http.get(
+                f"{hub.url}/api/v1/admin/stations/cabine-eq", headers=ADMIN
+            ) as resp:
+                incidents = (await resp.json())["incidents"]
+        assert [(i["kind"], i["closed_at"] is None, i["notified"]) for i in incidents] == [
+            ("equipment:otoscope", True, True),
+            ("equipment:otoscope", False, True),
+        ]
+    finally:
+        await hub.stop()
+        smtp.close()
+
+
+async def _count(items, n):
+    return len(items) >= n
