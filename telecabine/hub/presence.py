@@ -212,9 +212,27 @@ class StationPresence:
         }
 
 
+_P = station_presence.c
+_PRESENCE_COLUMNS = (
+    stations.c.id,
+    stations.c.name,
+    organisations.c.name.label("org"),
+    _P.heartbeat_at,
+    _P.ws_seen_at,
+    _P.version,
+    _P.equipment,
+    _P.pending_outbox,
+    _P.last_sync_at,
+    _P.free_disk_bytes,
+    _P.clock_skew_s,
+    _P.audit_seq,
+    _P.audit_flag,
+)
+
+
 def _presence_query(station_name: str | None):
     query = (
-        select(stations.c.id, stations.c.name, organisations.c.name.label("org"), station_presence)
+        select(*_PRESENCE_COLUMNS)
         .select_from(
             stations.outerjoin(
                 station_presence, station_presence.c.station_id == stations.c.id
@@ -230,30 +248,52 @@ def _presence_query(station_name: str | None):
 async def list_presence(
     engine: AsyncEngine, now: datetime, window_s: float, station_name: str | None = None
 ) -> list[StationPresence]:
-    """Every registered station (or one) with its presence, ordered by name."""
+    """Every registered station (or one) with its presence, ordered by name.
+
+    Runs every monitor tick over the whole fleet: plain tuples, and the equipment JSON parsed
+    once per distinct value (most cabins report the same list).
+    """
     async with engine.connect() as conn:
         rows = (await conn.execute(_presence_query(station_name))).all()
     horizon = now - timedelta(seconds=window_s)
+    parsed: dict[str | None, list] = {None: [], "": []}
     out = []
-    for r in rows:
-        seen = [d for d in (aware(r.heartbeat_at), aware(r.ws_seen_at)) if d is not None]
-        last = max(seen) if seen else None
+    for (
+        id_,
+        name,
+        org,
+        hb_at,
+        ws_at,
+        version,
+        equipment,
+        pending,
+        sync_at,
+        disk,
+        skew,
+        audit_seq,
+        audit_flag,
+    ) in rows:
+        hb_at, ws_at = aware(hb_at), aware(ws_at)
+        last = hb_at if ws_at is None or (hb_at is not None and hb_at >= ws_at) else ws_at
+        items = parsed.get(equipment)
+        if items is None:
+            items = parsed[equipment] = json.loads(equipment)
         out.append(
             StationPresence(
-                id=r.id,
-                station_id=r.name,
-                organisation=r.org,
-                online=last is not None and last >= horizon,
-                last_seen=last,
-                heartbeat_at=aware(r.heartbeat_at),
-                version=r.version,
-                equipment=json.loads(r.equipment) if r.equipment else [],
-                pending_outbox=r.pending_outbox,
-                last_sync_at=aware(r.last_sync_at),
-                free_disk_bytes=r.free_disk_bytes,
-                clock_skew_s=r.clock_skew_s,
-                audit_seq=r.audit_seq,
-                audit_flag=r.audit_flag,
+                id_,
+                name,
+                org,
+                last is not None and last >= horizon,
+                last,
+                hb_at,
+                version,
+                items,
+                pending,
+                aware(sync_at),
+                disk,
+                skew,
+                audit_seq,
+                audit_flag,
             )
         )
     return out

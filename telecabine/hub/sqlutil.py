@@ -12,9 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 def aware(value: datetime | None) -> datetime | None:
     """SQLite hands back naive datetimes (stored in UTC): make them aware."""
-    if value is None:
-        return None
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=UTC)
 
 
 def _insert_for(conn: AsyncConnection):
