@@ -202,6 +202,12 @@ class Settings(BaseSettings):
         "data_dir/printed when no printer is installed.",
     )
 
+    ehpad_mode: bool = Field(
+        default=False,
+        description="EHPAD mode: the residents list (room, médecin traitant, consent on file) "
+        "is where consultations start.",
+    )
+
     # --- report to the médecin traitant (SMTP, e.g. an MSSanté operator) -------------------
     smtp_host: str | None = Field(
         default=None,

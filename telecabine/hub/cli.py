@@ -55,6 +55,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     pw.add_argument("--username", required=True)
     pw.add_argument("--password-file", type=Path, default=None)
+    terr = sub.add_parser(
+        "set-territory",
+        help="Départements couverts par un médecin (proposé en premier) / doctor's départements",
+    )
+    terr.add_argument("--username", required=True)
+    terr.add_argument("departements", nargs="*", help="ex. 17 79 2A")
     cert = sub.add_parser("self-signed-cert", help="Certificat d'essai / trial certificate")
     cert.add_argument("directory", type=Path)
     cert.add_argument("--hostname", action="append", default=[], help="Nom ou IP (répétable)")
@@ -145,6 +151,14 @@ def run(args: argparse.Namespace) -> int:
             return _add_doctor(settings, args)
         if action == "set-password":
             return _set_password(settings, args)
+        if action == "set-territory":
+            from telecabine.hub.appointments import set_territory
+
+            deps = asyncio.run(
+                _with_engine(settings, lambda e: set_territory(e, args.username, args.departements))
+            )
+            print(f"{args.username}: {' '.join(deps) or '—'}")
+            return 0
         asyncio.run(_serve(settings))
         return 0
     except AccountError as exc:

@@ -122,6 +122,33 @@ class HubSettings(BaseSettings):
     smtp_password_file: Path | None = Field(default=None, description="File holding it.")
     smtp_timeout_s: float = Field(default=10.0, gt=0, description="SMTP timeout.")
 
+    public_url: str | None = Field(
+        default=None,
+        description="The hub's address as doctors reach it (https://hub.example.org): invitation "
+        "links use it, never localhost unless it is set so.",
+    )
+    invite_smtp_host: str | None = Field(
+        default=None, description="Mail relay for invitations and reminders (none = not sent)."
+    )
+    invite_smtp_port: int = Field(default=587, ge=1, le=65535, description="Mail relay port.")
+    invite_smtp_security: str = Field(
+        default="starttls", description="starttls, tls (implicit) or none (loopback relay only)."
+    )
+    invite_smtp_sender: str = Field(
+        default="no-reply@localhost", description="From address of invitations and reminders."
+    )
+    invite_smtp_ca_bundle: Path | None = Field(
+        default=None, description="CA bundle of the relay's certificate (else the system's)."
+    )
+    invite_code_secret: SecretStr | None = Field(
+        default=None,
+        description="Key for the invitation codes' HMAC (random per start when unset: codes then "
+        "do not survive a restart).",
+    )
+    invite_max_code_attempts: int = Field(
+        default=20, ge=1, description="Wrong codes before an invitation link is locked."
+    )
+
     @model_validator(mode="after")
     def _cert_and_key_together(self) -> HubSettings:
         if (self.cert_file is None) != (self.key_file is None):

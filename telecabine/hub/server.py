@@ -16,9 +16,11 @@ from aiohttp import WSCloseCode, web
 from telecabine.hub import (
     accounts,
     alerts,
+    appointments,
     billing_api,
     billing_batch,
     documents,
+    expertise,
     fleet_api,
     organisations,
     pages,
@@ -136,7 +138,9 @@ def create_app(settings: HubSettings | None = None) -> web.Application:
     fleet_api.add_routes(r)
     r.add_get("/ws/station", signaling_ws.station_ws)
     r.add_get("/ws/doctor", signaling_ws.doctor_ws)
+    expertise.setup(app)
     app.on_startup.append(_on_startup)
+    appointments.setup(app)  # after _on_startup: its reminder task needs the migrated DB
     app.on_shutdown.append(_on_shutdown)
     app.on_cleanup.append(_on_cleanup)
     return app

@@ -30,9 +30,11 @@ if TYPE_CHECKING:
         AuditRepository,
         CareContactRepository,
         EncounterRepository,
+        ExpertiseRepository,
         MailOutboxRepository,
         OutboxRepository,
         PatientRepository,
+        ResidentRepository,
         StaffRepository,
     )
 
@@ -170,6 +172,20 @@ class Store:
         from telecabine.store.repositories import MailOutboxRepository
 
         return MailOutboxRepository(self)
+
+    @property
+    def expertise(self) -> ExpertiseRepository:
+        """Télé-expertise requests, photos and answers."""
+        from telecabine.store.repositories import ExpertiseRepository
+
+        return ExpertiseRepository(self)
+
+    @property
+    def residents(self) -> ResidentRepository:
+        """EHPAD residents (room, ALD, representatives, consent on file)."""
+        from telecabine.store.repositories import ResidentRepository
+
+        return ResidentRepository(self)
 
     @property
     def staff(self) -> StaffRepository:

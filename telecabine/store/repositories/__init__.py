@@ -6,6 +6,7 @@ Every method opens its own short transaction and returns detached SQLModel rows 
 
 from telecabine.store.repositories.audit import AuditRepository, ChainBreak
 from telecabine.store.repositories.encounters import Draft, EncounterRepository, EncounterSummary
+from telecabine.store.repositories.expertise import ExpertiseRepository, PhotoIn
 from telecabine.store.repositories.mail import (
     CareContactRepository,
     MailCounts,
@@ -13,6 +14,7 @@ from telecabine.store.repositories.mail import (
 )
 from telecabine.store.repositories.outbox import OutboxCounts, OutboxRepository, PendingRecord
 from telecabine.store.repositories.patients import PatientRepository
+from telecabine.store.repositories.residents import ResidentRepository, ResidentRow
 from telecabine.store.repositories.staff import StaffRepository
 
 __all__ = [
@@ -22,11 +24,15 @@ __all__ = [
     "Draft",
     "EncounterRepository",
     "EncounterSummary",
+    "ExpertiseRepository",
     "MailCounts",
     "MailOutboxRepository",
     "OutboxCounts",
     "OutboxRepository",
     "PatientRepository",
     "PendingRecord",
+    "PhotoIn",
+    "ResidentRepository",
+    "ResidentRow",
     "StaffRepository",
 ]

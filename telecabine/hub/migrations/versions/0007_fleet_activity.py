@@ -2,7 +2,7 @@
 incidents, consultation facts and daily/monthly rollups; encounters get take/end times.
 
 Revision ID: 0007_fleet_activity
-Revises: 0002
+Revises: 0004_appointments
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0007_fleet_activity"
-down_revision = "0002"
+down_revision = "0004_appointments"
 branch_labels = None
 depends_on = None
 
