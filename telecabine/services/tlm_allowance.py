@@ -15,6 +15,7 @@ heartbeat); a figure older than ``max_age_s`` counts as unknown, i.e. offline.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Literal, Protocol
 
@@ -22,6 +23,7 @@ from telecabine.protocol.heartbeat import TlmAllowance
 from telecabine.services.billing_ledger import pharmacist_year_to_date
 
 Source = Literal["hub", "station"]
+TLM_CAP = Decimal("750.00")  # per pharmacy and calendar year (2022 pharmacy convention)
 
 
 class AllowancePort(Protocol):
@@ -96,3 +98,45 @@ class OrgAllowanceCache:
         if y != year or self._clock() - at > self._max_age:
             return None
         return amount
+
+
+@dataclass(frozen=True)
+class MyActivity:
+    """The pharmacist's "my activity" figure: this month's acts and the TLM used this year."""
+
+    month: date
+    acts: int
+    tlm_used: Decimal
+    tlm_cap: Decimal
+    source: Source  # "hub" (the organisation's figure) or "station" (offline: this cabin's)
+
+
+class ActivityPort(AllowancePort, Protocol):
+    """``StationHubClient``: also this station's activity as the hub counts it."""
+
+    async def my_activity(self) -> dict | None:
+        """``{"month", "acts", "tlm": TlmAllowance}`` or None when unreachable."""
+        ...
+
+
+async def my_activity(
+    store: Any, station_id: str, now: datetime, client: ActivityPort | None
+) -> MyActivity:
+    """This month's consultations at this cabin and the TLM used this year (hub when online)."""
+    import asyncio
+
+    from telecabine.services.billing_ledger import acts_closed_since
+
+    month = now.date().replace(day=1)
+    since = datetime(month.year, month.month, 1, tzinfo=now.tzinfo)
+    local_acts = await asyncio.to_thread(acts_closed_since, store, since)
+    used = await tlm_used(store, station_id, now.year, client)
+    remote = None
+    if client is not None and used.source == "hub":
+        try:
+            remote = await client.my_activity()
+        except Exception:  # refused: keep the local count
+            remote = None
+    # The hub counts synced records only: never show fewer acts than the cabin closed.
+    acts = max(int(remote["acts"]), local_acts) if remote else local_acts
+    return MyActivity(month, acts, used.amount_used, TLM_CAP, used.source)

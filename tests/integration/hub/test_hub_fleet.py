@@ -28,7 +28,7 @@ from telecabine.hub.state import HUB
 from telecabine.protocol.heartbeat import EquipmentStatus
 from telecabine.services.billing_ledger import note_accompaniment
 from telecabine.services.heartbeat import DEFAULT_INTERVAL_S, HeartbeatWorker, StoreFigures
-from telecabine.services.tlm_allowance import tlm_used
+from telecabine.services.tlm_allowance import my_activity, tlm_used
 from telecabine.sync.station_client import StationHubClient
 
 
@@ -121,13 +121,14 @@ async def test_two_stations_of_one_pharmacy_share_the_tlm_cap(db_url, tmp_path, 
         tokens = {n: await register_station(engine, n) for n in ("cab-a", "cab-b", "cab-x")}
         for n in ("cab-a", "cab-b"):
             await assign_station(engine, n, "Pharmacie du Marché")
-        year = 2026
+        now = datetime.now(UTC)
+        year = now.year
         async with client() as http:
             for name, count in (("cab-a", 2), ("cab-b", 3), ("cab-x", 4)):
                 for i in range(count):
-                    rec = record(
-                        station_id=name, encounter_id=f"{name}-{i}", act_date=f"{year}-03-0{i + 1}"
-                    )
+                    # cab-a's acts are today's ("my activity" counts this month's acts).
+                    day = now.date().isoformat() if name == "cab-a" else f"{year}-01-0{i + 1}"
+                    rec = record(station_id=name, encounter_id=f"{name}-{i}", act_date=day)
                     async with http.post(
                         f"{hub.url}/api/v1/billing-records",
                         json=rec,
@@ -150,13 +151,18 @@ async def test_two_stations_of_one_pharmacy_share_the_tlm_cap(db_url, tmp_path, 
             x = await station_x.tlm_allowance(year)
             assert (x.used, x.organisation, x.stations) == ("20.00", None, 1)
             # Station side: one local record; online it uses the organisation's figure.
-            rec = record(station_id="cab-a", act_date=f"{year}-03-01")
+            rec = record(station_id="cab-a", act_date=now.date().isoformat())
             note_accompaniment(station_store, rec["record_uuid"], rec, "system:test")
             online = await tlm_used(station_store, "cab-a", year, station_a)
             assert online.as_tuple() == (Decimal("25.00"), "hub")
             assert online.organisation == "Pharmacie du Marché"
-            mine = await station_a.my_activity()
-            assert mine["tlm"]["used"] == "25.00"
+            mine = await my_activity(station_store, "cab-a", now, station_a)
+            assert (mine.acts, mine.tlm_used, mine.tlm_cap, mine.source) == (
+                2,
+                Decimal("25.00"),
+                Decimal("750.00"),
+                "hub",
+            )
         finally:
             await station_a.close()
             await station_x.close()
@@ -169,6 +175,12 @@ async def test_two_stations_of_one_pharmacy_share_the_tlm_cap(db_url, tmp_path, 
     finally:
         await offline_client.close()
     assert offline.as_tuple() == (Decimal("5.00"), "station")
+    offline_client = StationHubClient(hub.url, tokens["cab-a"], timeout_s=1.0)
+    try:
+        mine = await my_activity(station_store, "cab-a", now, offline_client)
+    finally:
+        await offline_client.close()
+    assert (mine.acts, mine.tlm_used, mine.source) == (0, Decimal("5.00"), "station")
 
 
 def _truncate_audit(store, keep: int) -> None:
