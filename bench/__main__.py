@@ -28,6 +28,7 @@ BENCHMARKS = (
     "quality",
     "rss",
     "buildup",
+    "dashboard",
 )
 
 
