@@ -25,8 +25,10 @@ BENCHMARKS = (
     "call_setup",
     "latency",
     "cpu",
+    "quality",
     "rss",
     "buildup",
+    "dashboard",
 )
 
 

@@ -393,7 +393,7 @@ async def invite(request: web.Request) -> web.Response:
             expires_at=expires, created_at=_now()))  # fmt: skip
     link = f"{base.rstrip('/')}/invite/{token}"
     start = _aware(row.starts_at)
-    await _send(request.app, row.invited_email,
+    link_sent = await _send(request.app, row.invited_email,
                 "Invitation à une téléconsultation / teleconsultation invitation",
                 f"Bonjour {row.invited_name},\n\nUne téléconsultation vous est proposée le "
                 f"{format_paris(start)} ({row.duration_min} min), motif : {row.reason}.\n"
@@ -402,9 +402,19 @@ async def invite(request: web.Request) -> web.Response:
                 f"A teleconsultation is booked on {format_paris(start, 'en')} "
                 f"({row.duration_min} min). Open this personal one-time link: {link}\n"
                 "The access code comes in a second message.\n")  # fmt: skip
-    await _send(request.app, row.invited_email, "Code d'accès / access code",
-                f"Votre code d'accès à la téléconsultation : {code}\n"
-                f"Your teleconsultation access code: {code}\n")  # fmt: skip
+    code_sent = link_sent and await _send(
+        request.app, row.invited_email, "Code d'accès / access code",
+        f"Votre code d'accès à la téléconsultation : {code}\n"
+        f"Your teleconsultation access code: {code}\n",
+    )  # fmt: skip
+    if not code_sent:
+        return json_error(
+            503, "mail_not_sent",
+            "Invitation non envoyée : relais e-mail indisponible, réessayez / invitation not "
+            "sent: mail relay unavailable, try again",
+            message_fr="Invitation non envoyée : le relais e-mail est indisponible. Réessayez.",
+            message_en="Invitation not sent: the mail relay is unavailable. Try again.",
+        )  # fmt: skip
     return web.json_response({"sent": True, "expires_at": expires.isoformat()})
 
 

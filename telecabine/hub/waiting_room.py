@@ -158,7 +158,7 @@ async def take(engine: AsyncEngine, encounter_id: str, doctor_id: int, now: date
         result = await conn.execute(
             update(encounters)
             .where(encounters.c.encounter_id == encounter_id, encounters.c.status == QUEUED)
-            .values(status=TAKEN, doctor_id=doctor_id, updated_at=now)
+            .values(status=TAKEN, doctor_id=doctor_id, updated_at=now, taken_at=now)
         )
     if result.rowcount == 1:
         ref = await get(engine, encounter_id)
@@ -178,7 +178,7 @@ async def close(engine: AsyncEngine, encounter_id: str, status: str, now: dateti
         result = await conn.execute(
             update(encounters)
             .where(encounters.c.encounter_id == encounter_id, encounters.c.status.in_(_OPEN))
-            .values(status=status, updated_at=now)
+            .values(status=status, updated_at=now, ended_at=now)
         )
     return result.rowcount == 1
 
