@@ -49,7 +49,10 @@ class _Sink:
         return None
 
 
-def build_station(qtbot, store, data_dir: Path, lang: str = "fr", *, extras: bool = True):
+def build_station(
+    qtbot, store, data_dir: Path, lang: str = "fr", *, extras: bool = True,
+    appointments: bool = True,
+):  # fmt: skip
     """A ``StationShell`` with every station screen registered; returns the shell.
 
     ``extras``: also the residents and télé-expertise screens (reached from home).
@@ -75,9 +78,11 @@ def build_station(qtbot, store, data_dir: Path, lang: str = "fr", *, extras: boo
     window.add_screen("call", _call_screen())
     wrapup = WrapUpService(store, station_id="cabine-test", clock=lambda: NOW)
     window.add_screen("wrapup", WrapUpScreen(wrapup, clock=lambda: NOW))
-    # Reached from home (not in the flow): the EHPAD residents and télé-expertise screens.
+    # Reached from home (not in the flow): residents, télé-expertise and appointments screens.
+    from telecabine.services.appointments import AppointmentsService
     from telecabine.services.expertise import ExpertiseService
     from telecabine.services.residents import ResidentService
+    from telecabine.ui.screens.appointments import AppointmentsScreen
     from telecabine.ui.screens.expertise import ExpertiseScreen
     from telecabine.ui.screens.residents import ResidentsScreen
 
@@ -85,6 +90,9 @@ def build_station(qtbot, store, data_dir: Path, lang: str = "fr", *, extras: boo
         window.add_screen("residents", ResidentsScreen(ResidentService(store)))
         expertise = ExpertiseService(store, station_id="cabine-test")
         window.add_screen("expertise", ExpertiseScreen(expertise))
+    if extras and appointments:
+        # Shown without on_enter: the hub client is never called.
+        window.add_screen("appointments", AppointmentsScreen(AppointmentsService(client=None)))
     window.add_status_widget(SyncStatusWidget(lang=lang))
     window.show_key_warning(True)
     # An administrator signed in: the fullest header (name + staff accounts button).
