@@ -114,7 +114,7 @@ async def _send_prescription(page, attempts: int = 3) -> None:
     info = page.locator(".tc-doc-info")
     for attempt in range(attempts):
         await page.evaluate("() => { document.querySelector('.tc-doc-info').textContent = ''; }")
-        await page.click(".tc-form button[type=submit]")
+        await page.click(".tc-doc button[type=submit]")
         await page.wait_for_function(
             "() => document.querySelector('.tc-doc-info').textContent !== ''", timeout=60_000
         )
@@ -206,8 +206,10 @@ async def test_run_station_calls_a_doctor_and_bills_through_a_separate_hub(
         decoded = await until(lambda: _decoded(page), 60, "station video decoded in Chromium")
         assert decoded["framesDecoded"] > 0
         await until(lambda: page.evaluate(CHANNEL_OPEN_JS), 60, "data channel open")
-        await page.fill(".tc-form textarea", "Paracétamol 1 g, 3 fois par jour, 3 jours")
+        await page.click(".tc-tab[data-tab='document']")  # the side panel is in tabs
+        await page.fill(".tc-doc textarea", "Paracétamol 1 g, 3 fois par jour, 3 jours")
         await _send_prescription(page)
+        await page.click(".tc-tab[data-tab='end']")
         await page.select_option(".tc-end select[name=act]", "TCG")
         await page.select_option(".tc-end select[name=outcome]", "prescription")
         await page.click(".tc-end button[type=submit]")
