@@ -80,6 +80,11 @@ class Settings(BaseSettings):
     station_id: str = Field(
         default="cabine-demo", description="Name of this cabin as registered on the hub."
     )
+    ice_relay_only: bool = Field(
+        default=False,
+        description="Calls through the hub's TURN relay only (relay ICE candidates): for a "
+        "network that blocks direct UDP between the cabin and the doctor.",
+    )
     sync_timeout_s: float = Field(
         default=10.0, gt=0, description="Billing sync: timeout of one upload request (s)."
     )

@@ -22,7 +22,7 @@ from telecabine.hub import waiting_room as room
 from telecabine.hub.db import stations
 from telecabine.hub.security import DOCTOR, PRINCIPAL, STATION, json_error, origin_allowed, requires
 from telecabine.hub.state import HUB, HubState
-from telecabine.hub.turn import ice_servers
+from telecabine.hub.turn import ice_servers, transport_policy
 from telecabine.protocol import signaling as sig
 from telecabine.protocol.envelope import ERR_BAD_JSON, ProtocolError
 
@@ -313,6 +313,7 @@ async def _doctor_joined(hub: HubState, encounter_id: str, doctor_id: int, stati
         encounter_id=encounter_id,
         doctor=sig.DoctorPublic(name=name, specialty=specialty),
         ice_servers=ice_servers(hub.settings, f"station-{station_name}", time.time()),
+        ice_transport_policy=transport_policy(hub.settings),
     )
 
 
@@ -331,7 +332,14 @@ async def doctor_ws(request: web.Request) -> web.StreamResponse:
     # can show the call view again and answer the station's next offer (ICE restart).
     for ref in await room.taken(hub.engine, doctor_id=doctor.id):
         servers = ice_servers(hub.settings, f"doctor-{doctor.id}", time.time())
-        await _send(ws, sig.Taken(encounter_id=ref.encounter_id, ice_servers=servers))
+        await _send(
+            ws,
+            sig.Taken(
+                encounter_id=ref.encounter_id,
+                ice_servers=servers,
+                ice_transport_policy=transport_policy(hub.settings),
+            ),
+        )
 
     async def handle(msg) -> None:
         if isinstance(msg, sig.Take):
@@ -342,7 +350,11 @@ async def doctor_ws(request: web.Request) -> web.StreamResponse:
                 hub,
                 "doctor",
                 doctor.id,
-                sig.Taken(encounter_id=msg.encounter_id, ice_servers=servers),
+                sig.Taken(
+                    encounter_id=msg.encounter_id,
+                    ice_servers=servers,
+                    ice_transport_policy=transport_policy(hub.settings),
+                ),
             )
             async with hub.engine.connect() as conn:
                 name = (

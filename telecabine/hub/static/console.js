@@ -143,7 +143,7 @@ function renderCallMeta() {
   });
 }
 
-async function openCall(encounterId, iceServers) {
+async function openCall(encounterId, iceServers, iceTransportPolicy) {
   const entry = state.pendingEntry && state.pendingEntry.encounter_id === encounterId
     ? state.pendingEntry
     : state.entries.find((e) => e.encounter_id === encounterId) || { encounter_id: encounterId };
@@ -168,6 +168,7 @@ async function openCall(encounterId, iceServers) {
     state.call.handle = mod.startCall({
       encounterId,
       iceServers,
+      iceTransportPolicy,
       signaling,
       container,
       lang: state.lang,
@@ -245,7 +246,7 @@ function onMessage(msg) {
     case "taken":
       // After a reconnect the hub repeats "taken" for our open call: keep the live call view.
       if (!state.call || state.call.encounterId !== msg.encounter_id) {
-        openCall(msg.encounter_id, msg.ice_servers || []);
+        openCall(msg.encounter_id, msg.ice_servers || [], msg.ice_transport_policy);
       }
       break;
     case "offer":
