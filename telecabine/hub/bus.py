@@ -42,6 +42,8 @@ KEEPALIVE_S = 2.0  # the listener checks its connection (and notes the time) thi
 # filtered by id).
 CATCH_UP_MARGIN_S = 15.0
 SEEN_MAX = 200_000
+WRITE_BATCH = 500  # messages per publishing transaction at most
+GIVE_UP_S = 10.0  # a message that cannot be stored for this long is dropped (and logged)
 
 Deliver = Callable[[str, int, str], Awaitable[None]]
 
@@ -62,6 +64,12 @@ class PgBus:
         self._alive_at: datetime | None = None  # last time the listener was known listening
         self._last_prune = 0.0
         self.reconnects = 0
+        self._pending: list[tuple[str, int, str]] = []
+        self._wake = asyncio.Event()
+        self._writer: asyncio.Task | None = None
+        self._writing = False
+        self.published = 0
+        self.dropped = 0
         self.caught_up = 0  # messages delivered by catch-up (operations, tests)
 
     async def start(self) -> None:
@@ -118,8 +126,11 @@ class PgBus:
                 return
 
     async def stop(self) -> None:
-        """Stop listening."""
+        """Publish what is queued (briefly), then stop listening."""
+        await self.flush(2.0)
         self._stopping = True
+        if self._writer is not None:
+            self._writer.cancel()
         for task in list(self._tasks):
             task.cancel()
         if self._conn is not None:
@@ -143,9 +154,64 @@ class PgBus:
         return self._conn is not None and not self._conn.is_closed()
 
     async def publish(self, kind: str, principal_id: int, message: str) -> None:
-        """Send a message to the sockets of ``kind``/``principal_id`` held by other instances."""
+        """Send a message to the sockets of ``kind``/``principal_id`` held by other instances.
+
+        Returns at once: one writer task stores what is queued in batches (one transaction for
+        all the messages queued meanwhile, so a queue push to every doctor and the new
+        positions of every waiting station cost one commit, not one each) and NOTIFYs them in
+        order at commit.
+        """
+        self._pending.append((kind, principal_id, message))
+        self._wake.set()
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.ensure_future(self._write_loop())
+
+    async def flush(self, timeout: float = 5.0) -> bool:
+        """Wait until every queued message is stored and notified (False on timeout)."""
+        deadline = time.monotonic() + timeout
+        while self._pending or self._writing:
+            if time.monotonic() > deadline:
+                return False
+            await asyncio.sleep(0.01)
+        return True
+
+    async def _write_loop(self) -> None:
+        failing_since: float | None = None
+        while True:
+            if not self._pending:
+                self._wake.clear()
+                if self._stopping:
+                    return
+                await self._wake.wait()
+                continue
+            batch = self._pending[:WRITE_BATCH]
+            self._writing = True
+            try:
+                await self._write(batch)
+                failing_since = None
+                del self._pending[: len(batch)]
+                self.published += len(batch)
+            except Exception:  # PostgreSQL unreachable: retry a while, then drop and say so
+                now = time.monotonic()
+                failing_since = failing_since or now
+                if now - failing_since > GIVE_UP_S or self._stopping:
+                    del self._pending[: len(batch)]
+                    self.dropped += len(batch)
+                    log.error("bus: %d message(s) could not be published (database down)",
+                              len(batch))  # fmt: skip
+                    failing_since = None
+                else:
+                    log.warning("bus publish failed, retrying", exc_info=True)
+                    await asyncio.sleep(0.2)
+            finally:
+                self._writing = False
+
+    async def _write(self, batch: list[tuple[str, int, str]]) -> None:
         now = datetime.now(UTC)
         async with self._engine.begin() as conn:
+            # Signaling is ephemeral: no need to wait for the WAL flush (billing keeps its own
+            # synchronous commits; this setting lasts for this transaction only).
+            await conn.execute(text("SET LOCAL synchronous_commit TO OFF"))
             if time.monotonic() - self._last_prune > PRUNE_EVERY_S:
                 self._last_prune = time.monotonic()
                 await conn.execute(
@@ -153,28 +219,31 @@ class PgBus:
                         signal_outbox.c.created_at < now - timedelta(seconds=RETENTION_S)
                     )
                 )
+            rows = [
+                {"instance": self.instance, "kind": k, "principal_id": p, "body": m,
+                 "created_at": now}
+                for k, p, m in batch
+            ]  # fmt: skip
             result = await conn.execute(
-                insert(signal_outbox).values(
-                    instance=self.instance,
-                    kind=kind,
-                    principal_id=principal_id,
-                    body=message,
-                    created_at=now,
-                )
+                insert(signal_outbox).returning(signal_outbox.c.id, sort_by_parameter_order=True),
+                rows,
             )
-            row_id = result.inserted_primary_key[0]
-            envelope = {
-                "i": self.instance,
-                "k": kind,
-                "p": principal_id,
-                "m": message,
-                "id": row_id,
-            }
-            payload = json.dumps(envelope, separators=(",", ":"))
-            if len(payload.encode("utf-8")) > INLINE_LIMIT:
-                payload = json.dumps({**envelope, "m": None}, separators=(",", ":"))
-            # Delivered at commit, so the row is visible to the listeners.
-            await conn.execute(text("SELECT pg_notify(:c, :p)"), {"c": CHANNEL, "p": payload})
+            ids = [r[0] for r in result]
+            payloads = []
+            for (kind, principal_id, message), row_id in zip(batch, ids, strict=True):
+                env = {"i": self.instance, "k": kind, "p": principal_id, "m": message, "id": row_id}
+                payload = json.dumps(env, separators=(",", ":"))
+                if len(payload.encode("utf-8")) > INLINE_LIMIT:
+                    payload = json.dumps({**env, "m": None}, separators=(",", ":"))
+                payloads.append(payload)
+            # Delivered at commit (rows visible to the listeners by then), in this order.
+            await conn.execute(
+                text(
+                    "SELECT pg_notify(:c, p.v) FROM unnest(CAST(:ps AS text[])) "
+                    "WITH ORDINALITY AS p(v, n) ORDER BY p.n"
+                ),
+                {"c": CHANNEL, "ps": payloads},
+            )
 
     def _on_notify(self, _conn, _pid, _channel, payload: str) -> None:
         self._spawn(self._handle(payload))
