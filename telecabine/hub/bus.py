@@ -2,15 +2,17 @@
 signaling can be spread over several instances behind a load balancer without sticky sessions.
 
 An instance that must reach a station or doctor sends to its own sockets and publishes the
-message; every other instance delivers it to the sockets it holds. Publishing writes the
-message to ``signal_outbox`` and, in the same transaction, NOTIFYs its id (and the message
-itself when it fits the 8000-byte NOTIFY limit; larger ones, such as SDP, are read from the
-row). NOTIFY alone is fire-and-forget: a listener whose connection drops misses what was sent
-meanwhile. So each listener remembers the ids it delivered and, once it listens again, reads
-the outbox rows written since it was last known to be listening and delivers those it missed —
-each message once per instance, in id order. Rows older than ``RETENTION_S`` are pruned; a
-listener down longer than that logs how long it missed. SQLite deployments are single-process:
-no bus.
+message; every other instance delivers it to the sockets it holds. Publishing queues the
+message; one writer task stores what is queued in ``signal_outbox`` (one transaction per batch,
+without waiting for the WAL flush: signaling is ephemeral) and, in the same transaction,
+NOTIFYs each row's id (with the message itself when it fits the 8000-byte NOTIFY limit; larger
+ones, such as SDP, are read from the row). NOTIFY alone is fire-and-forget: a listener whose
+connection drops misses what was sent meanwhile. So each listener remembers the ids it
+delivered and, once it listens again, reads the outbox rows written since it was last known to
+be listening and delivers those it missed: each message once per instance, in id order. Rows
+older than ``RETENTION_S`` are pruned; a listener down longer than that logs how long it
+missed. A message that cannot be stored for ``GIVE_UP_S`` (database down) is dropped and
+logged. SQLite deployments are single-process: no bus.
 """
 
 from __future__ import annotations
