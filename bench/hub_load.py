@@ -66,6 +66,7 @@ class Plan:
 @dataclass
 class Stats:
     announce_ms: list[float] = field(default_factory=list)
+    queued_ms: list[float] = field(default_factory=list)  # announce -> the station's "queued"
     take_ms: list[float] = field(default_factory=list)
     errors: Counter = field(default_factory=Counter)
     error_samples: list[str] = field(default_factory=list)
@@ -228,6 +229,7 @@ class Load:
         self.station_state[enc] = "idle"
         announce_at = random.uniform(0.0, self.plan.duration_s * 0.85)
         ws_box: dict = {}
+        queued_seen: list[bool] = []
         announce = json.dumps({"v": 1, "type": "announce", "encounter_id": enc,
                                "reason": "Toux", "age_band": "40-64", "cabin": name})  # fmt: skip
 
@@ -245,7 +247,10 @@ class Load:
         async def on_text(ws, text: str) -> None:
             msg = json.loads(text)
             kind = msg["type"]
-            if kind == "doctor_joined":
+            if kind == "queued" and enc in self.announced and not queued_seen:
+                queued_seen.append(True)
+                st.queued_ms.append((time.monotonic() - self.announced[enc]) * 1000)
+            elif kind == "doctor_joined":
                 sent = self.take_sent.get(enc)
                 if sent is not None and self.station_state[enc] == "queued":
                     st.take_ms.append((time.monotonic() - sent) * 1000)
@@ -554,6 +559,8 @@ class Load:
             "announced": len(self.announced),
             "announce_to_queue_ms": {"p50": pct(st.announce_ms, 50), "p95": pct(st.announce_ms, 95),
                                      "max": pct(st.announce_ms, 100), "n": len(st.announce_ms)},
+            "announce_to_queued_reply_ms": {"p50": pct(st.queued_ms, 50),
+                                            "p95": pct(st.queued_ms, 95), "n": len(st.queued_ms)},
             "take_to_station_ms": {"p50": pct(st.take_ms, 50), "p95": pct(st.take_ms, 95),
                                    "max": pct(st.take_ms, 100), "n": len(st.take_ms)},
             "calls_done": st.calls_done,

@@ -116,6 +116,7 @@ class Cluster:
         turn: bool = True,
         hub_env: dict[str, str] | None = None,
         pg_max_connections: int = 300,
+        pg_options: str = "",
         workdir: Path | None = None,
     ) -> None:
         self.n_hubs = hubs
@@ -123,6 +124,7 @@ class Cluster:
         self.with_turn = turn
         self.hub_env = dict(hub_env or {})
         self.pg_max_connections = pg_max_connections
+        self.pg_options = pg_options  # extra "-c name=value" server options
         self._workdir_given = workdir
         self.dir: Path | None = None
         self.pg_port = 0
@@ -348,7 +350,8 @@ class Cluster:
         )  # fmt: skip
         opts = (
             f"-c listen_addresses=127.0.0.1 -p {self.pg_port} -k {pg} "
-            f"-c max_connections={self.pg_max_connections} -c shared_buffers=64MB"
+            f"-c max_connections={self.pg_max_connections} -c shared_buffers=64MB "
+            f"{self.pg_options}"
         )
         done = subprocess.run(
             self._as_postgres([str(bindir / "pg_ctl"), "-D", str(data), "-o", opts,
@@ -477,13 +480,6 @@ http {{
             preexec_fn=raise_nofile,
         )  # fmt: skip
         self._wait_http(f"{self.url}/healthz", "nginx", ctx=self.ssl_context())
-
-    def reload_nginx(self) -> None:
-        """Rewrite the upstream list (e.g. after a hub moved port) and reload nginx."""
-        if self._nginx is not None:
-            self._nginx.send_signal(signal.SIGTERM)
-            self._nginx.wait(10)
-            self._start_nginx()
 
     # --- waiting --------------------------------------------------------------------------
 
