@@ -334,12 +334,10 @@ async def doctor_ws(request: web.Request) -> web.StreamResponse:
         servers = ice_servers(hub.settings, f"doctor-{doctor.id}", time.time())
         await _send(
             ws,
-            sig.Taken(
-                encounter_id=ref.encounter_id,
-                ice_servers=servers,
-                ice_transport_policy=transport_policy(hub.settings),
-            ),
-        )
+            sig.Taken(encounter_id=ref.encounter_id, ice_servers=servers, cabin=ref.cabin,
+                      age_band=ref.age_band, reason=ref.reason,
+                      ice_transport_policy=transport_policy(hub.settings)),
+        )  # fmt: skip
 
     async def handle(msg) -> None:
         if isinstance(msg, sig.Take):

@@ -3,7 +3,7 @@
 Replaces ``bus_messages`` (which held only the messages too large for a NOTIFY payload).
 
 Revision ID: 0006_signal_outbox
-Revises: 0003_expertise
+Revises: 0007_fleet_activity
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0006_signal_outbox"
-down_revision = "0003_expertise"
+down_revision = "0007_fleet_activity"
 branch_labels = None
 depends_on = None
 
