@@ -44,6 +44,19 @@ class Settings(BaseSettings):
     kiosk: bool = Field(
         default=False, description="Full-screen kiosk mode (no window decorations)."
     )
+    large_text: bool = Field(
+        default=False,
+        description="Large-text mode at start-up (about 1.4x type); switchable at run time.",
+    )
+    high_contrast: bool = Field(
+        default=False,
+        description="High-contrast theme (yellow and white on black) at start-up; switchable.",
+    )
+    speech_guidance: bool = Field(
+        default=True,
+        description="Say each measurement step's instructions aloud (espeak-ng on Linux, "
+        "SAPI on Windows); switchable at run time.",
+    )
     simulated_devices: bool = Field(
         default=False,
         description="Use the simulated twin of every device (demo mode and tests).",
