@@ -29,6 +29,7 @@ BENCHMARKS = (
     "rss",
     "buildup",
     "dashboard",
+    "hub_load",
 )
 
 

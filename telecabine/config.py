@@ -102,6 +102,11 @@ class Settings(BaseSettings):
         default=30.0, gt=0,
         description="How often the station checks it can reach the hub (call status line, s).",
     )  # fmt: skip
+    ice_relay_only: bool = Field(
+        default=False,
+        description="Calls through the hub's TURN relay only (relay ICE candidates): for a "
+        "network that blocks direct UDP between the cabin and the doctor.",
+    )
     sync_timeout_s: float = Field(
         default=10.0, gt=0, description="Billing sync: timeout of one upload request (s)."
     )

@@ -22,7 +22,7 @@ from telecabine.hub import waiting_room as room
 from telecabine.hub.db import stations
 from telecabine.hub.security import DOCTOR, PRINCIPAL, STATION, json_error, origin_allowed, requires
 from telecabine.hub.state import HUB, HubState
-from telecabine.hub.turn import ice_servers
+from telecabine.hub.turn import ice_servers, transport_policy
 from telecabine.protocol import signaling as sig
 from telecabine.protocol.envelope import ERR_BAD_JSON, ProtocolError
 
@@ -313,6 +313,7 @@ async def _doctor_joined(hub: HubState, encounter_id: str, doctor_id: int, stati
         encounter_id=encounter_id,
         doctor=sig.DoctorPublic(name=name, specialty=specialty),
         ice_servers=ice_servers(hub.settings, f"station-{station_name}", time.time()),
+        ice_transport_policy=transport_policy(hub.settings),
     )
 
 
@@ -334,7 +335,8 @@ async def doctor_ws(request: web.Request) -> web.StreamResponse:
         await _send(
             ws,
             sig.Taken(encounter_id=ref.encounter_id, ice_servers=servers, cabin=ref.cabin,
-                      age_band=ref.age_band, reason=ref.reason),
+                      age_band=ref.age_band, reason=ref.reason,
+                      ice_transport_policy=transport_policy(hub.settings)),
         )  # fmt: skip
 
     async def handle(msg) -> None:
@@ -346,7 +348,11 @@ async def doctor_ws(request: web.Request) -> web.StreamResponse:
                 hub,
                 "doctor",
                 doctor.id,
-                sig.Taken(encounter_id=msg.encounter_id, ice_servers=servers),
+                sig.Taken(
+                    encounter_id=msg.encounter_id,
+                    ice_servers=servers,
+                    ice_transport_policy=transport_policy(hub.settings),
+                ),
             )
             async with hub.engine.connect() as conn:
                 name = (

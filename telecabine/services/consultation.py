@@ -128,6 +128,7 @@ class CallSetup:
     max_height: int = 720
     timing: CallTiming | None = None
     tls: ssl.SSLContext | None = None  # verified TLS to the hub (operator CA bundle when set)
+    relay_only: bool = False  # TURN relay candidates only (Settings.ice_relay_only)
 
 
 class ConsultationError(RuntimeError):
@@ -193,12 +194,12 @@ class ConsultationService:
         call = self.call = CallSession(
             self, s.station_id, s.cameras, live_camera=s.live_camera, microphone=s.microphone,
             stethoscope=s.stethoscope, play_audio=s.play_audio, max_height=s.max_height,
-            timing=s.timing,
+            timing=s.timing, relay_only=s.relay_only,
         )  # fmt: skip
         self._wire(call)
         call.context = self._patient_context
         self._show_known_vitals()
-        self.signaling = HubSignaling(s.hub_url, s.station_token, call.on_signal, tls=s.tls)
+        self.signaling = HubSignaling(s.hub_url, s.station_token, call.on_signal, ssl_context=s.tls)
         try:
             await self.signaling.connect()
         except SignalingError as exc:
