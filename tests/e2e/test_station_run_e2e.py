@@ -115,8 +115,9 @@ async def _send_prescription(page, attempts: int = 3) -> None:
     for attempt in range(attempts):
         await page.evaluate("() => { document.querySelector('.tc-doc-info').textContent = ''; }")
         await page.click(".tc-doc button[type=submit]")
-        await page.wait_for_function(
-            "() => document.querySelector('.tc-doc-info').textContent !== ''", timeout=60_000
+        await page.wait_for_function(  # "sending…" first, then received or refused
+            """() => /reçu|refusé/.test(document.querySelector('.tc-doc-info').textContent)""",
+            timeout=60_000,
         )
         if "Document reçu par la cabine" in await info.text_content():
             return
