@@ -13,6 +13,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     DateTime,
+    Float,
     ForeignKey,
     Integer,
     MetaData,
@@ -92,6 +93,9 @@ billing_records = Table(
     Column("body_sha256", String(64), nullable=False),
     Column("body", Text, nullable=False),  # canonical JSON of the validated record
     Column("received_at", DateTime(timezone=True), nullable=False, index=True),
+    # "ok": the hub's waiting room knows this encounter for this station; "unknown": it does
+    # not (e.g. a call made while the hub was unreachable) - visible in the export for review.
+    Column("encounter_check", String(16), nullable=False, server_default="unknown"),
     UniqueConstraint("idempotency_key", name="uq_billing_records_idempotency_key"),
 )
 
@@ -101,6 +105,18 @@ bus_messages = Table(
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("body", Text, nullable=False),  # a signaling message too large for NOTIFY
     Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+# Shared counters for sign-in back-off and per-station rates (see ``throttle.py``): one row per
+# key, updated by one atomic upsert so that every hub instance sharing the database agrees.
+throttle = Table(
+    "throttle",
+    metadata,
+    Column("key", String(200), primary_key=True),
+    Column("count", Integer, nullable=False),
+    Column("delay_s", Float, nullable=False),  # current back-off step (doubles per failure)
+    Column("next_at", Float, nullable=False),  # epoch seconds: no attempt before this
+    Column("last_at", Float, nullable=False),  # epoch seconds of the last counted attempt
 )
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
