@@ -26,6 +26,7 @@ BENCHMARKS = (
     "cpu",
     "rss",
     "buildup",
+    "hub_security",
 )
 
 

@@ -27,6 +27,7 @@ import logging
 import resource
 import time
 from collections.abc import Awaitable, Callable
+from http import HTTPStatus
 from typing import Any
 
 from aiohttp import web
@@ -196,6 +197,9 @@ class _GuardedProtocol(asyncio.Protocol):
         self._guard, self._inner = guard, inner
         self._transport: asyncio.BaseTransport | None = None
         self._admitted = False
+        if isinstance(inner, web.RequestHandler):
+            # aiohttp's handler has __slots__: swap in a subclass answering parse errors.
+            inner.__class__ = _handler_class(type(inner))
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self._transport = transport
@@ -231,6 +235,48 @@ class _GuardedProtocol(asyncio.Protocol):
         """Drop the connection now (RST; the descriptor is freed immediately)."""
         if self._transport is not None:
             self._transport.abort()  # type: ignore[attr-defined]
+
+
+_HANDLER_CLASSES: dict[type, type] = {}
+
+
+def _handler_class(base: type) -> type:
+    cls = _HANDLER_CLASSES.get(base)
+    if cls is None:
+        cls = type(
+            "GuardedRequestHandler",
+            (base,),
+            {"__slots__": (), "handle_error": lambda self, *a, **k: _handle_error(*a, **k)},
+        )
+        _HANDLER_CLASSES[base] = cls
+    return cls
+
+
+def _handle_error(
+    request: web.BaseRequest,
+    status: int = 500,
+    exc: BaseException | None = None,
+    message: str | None = None,
+) -> web.StreamResponse:
+    """Replaces aiohttp's answer to a request it could not parse (bad request line, bad
+    header...): one log line without traceback or request bytes, a short body that echoes
+    nothing, the security headers and no version banner."""
+    log.info("unparsable request refused: %d %s", status, type(exc).__name__)
+    if request.writer.output_size > 0:
+        raise ConnectionError("response already started")
+    phrase = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error"
+    resp = web.Response(status=status, text=f"{status} {phrase}\n", content_type="text/plain")
+    resp.headers.update(
+        {
+            "Server": "telecabine-hub",
+            "X-Content-Type-Options": "nosniff",
+            "X-Frame-Options": "DENY",
+            "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
+            "Cache-Control": "no-store",
+        }
+    )
+    resp.force_close()
+    return resp
 
 
 class GuardedSite(web.TCPSite):

@@ -237,6 +237,15 @@ async def test_malformed_input_never_500_and_errors_carry_headers(sec_env):
         async with s.get(sec_env.url + "/nowhere") as r:
             assert r.status == 404 and r.headers["Server"] == "telecabine-hub"
             assert "Content-Security-Policy" in r.headers
+    # A request aiohttp cannot even parse (NUL in the path): 400, headers, no echo, no banner.
+    reader, writer = await asyncio.open_connection("127.0.0.1", sec_env.hub.port)
+    writer.write(b"GET /static/a\x00.js HTTP/1.1\r\nHost: x\r\n\r\n")
+    raw = await asyncio.wait_for(reader.read(4096), 5)
+    writer.close()
+    head = raw.decode("latin-1")
+    assert head.startswith("HTTP/1.0 400") or head.startswith("HTTP/1.1 400"), head
+    assert "Server: telecabine-hub" in head and "aiohttp" not in head
+    assert "X-Content-Type-Options: nosniff" in head and "\x00" not in head
 
 
 # -- Info: caps per principal, announces per minute, billing encounter ownership -------------
