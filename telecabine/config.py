@@ -195,6 +195,42 @@ class Settings(BaseSettings):
         "data_dir/printed when no printer is installed.",
     )
 
+    ehpad_mode: bool = Field(
+        default=False,
+        description="EHPAD mode: the residents list (room, médecin traitant, consent on file) "
+        "is where consultations start.",
+    )
+
+    # --- report to the médecin traitant (SMTP, e.g. an MSSanté operator) -------------------
+    smtp_host: str | None = Field(
+        default=None,
+        description="Mail relay for the reports to the médecin traitant (MSSanté operator or "
+        "the pharmacy's provider); none = reports are queued and wait for one.",
+    )
+    smtp_port: int = Field(default=587, ge=1, le=65535, description="Mail relay port.")
+    smtp_security: Literal["starttls", "tls", "none"] = Field(
+        default="starttls",
+        description="starttls (port 587), tls (implicit, port 465), none (loopback relay only).",
+    )
+    smtp_sender: str = Field(
+        default="telecabine@localhost", description="From address of the report e-mails."
+    )
+    smtp_username: str | None = Field(
+        default=None,
+        description="Relay login, if any (its password: `telecabine reports --set-password`, "
+        "kept in the OS keyring).",
+    )
+    smtp_ca_bundle: Path | None = Field(
+        default=None, description="CA bundle that signs the relay's certificate (else system)."
+    )
+    smtp_client_cert: Path | None = Field(
+        default=None,
+        description="Client certificate (PEM) for relays that authenticate the sending system.",
+    )
+    smtp_client_key: Path | None = Field(
+        default=None, description="Private key (PEM) of smtp_client_cert, if separate."
+    )
+
     @property
     def db_path(self) -> Path:
         """Absolute path of the station database file."""

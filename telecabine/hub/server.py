@@ -18,6 +18,7 @@ from telecabine.hub import (
     billing_api,
     billing_batch,
     documents,
+    expertise,
     hardening,
     pages,
     signaling_ws,
@@ -135,6 +136,7 @@ def create_app(settings: HubSettings | None = None) -> web.Application:
     r.add_post("/api/v1/documents/render", documents.render)
     r.add_get("/ws/station", signaling_ws.station_ws)
     r.add_get("/ws/doctor", signaling_ws.doctor_ws)
+    expertise.setup(app)
     app.on_startup.append(_on_startup)
     app.on_shutdown.append(_on_shutdown)
     app.on_cleanup.append(_on_cleanup)
