@@ -18,6 +18,7 @@ import traceback
 BENCHMARKS = (
     "startup",
     "db_search",
+    "call_context",
     "preview",
     "sync",
     "sync_faults",
@@ -27,6 +28,7 @@ BENCHMARKS = (
     "rss",
     "buildup",
     "hub_security",
+    "dashboard",
 )
 
 

@@ -86,6 +86,13 @@ class Settings(BaseSettings):
     sync_concurrency: int = Field(
         default=12, ge=1, le=64, description="Billing sync: uploads in flight at once."
     )
+    heartbeat_interval_s: float = Field(
+        default=20.0,
+        gt=0,
+        le=50,
+        description="Presence: seconds between heartbeats to the hub (the hub's online window "
+        "is 60 s: keep it well under that).",
+    )
 
     # --- Bluetooth LE vitals devices -------------------------------------------------------
     ble_pairing_filename: str = Field(

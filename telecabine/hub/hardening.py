@@ -66,6 +66,7 @@ class SocketRegistry:
 
     def __init__(self) -> None:
         self.by_credential: dict[str, set[web.WebSocketResponse]] = {}
+        self._closing: set[asyncio.Task] = set()
 
     def count(self, credential: str) -> int:
         """Sockets open on this instance with this credential."""
@@ -84,9 +85,15 @@ class SocketRegistry:
                 self.by_credential.pop(credential, None)
 
     async def close_credential(self, credential: str) -> None:
-        """Close every socket of a credential that just ended (logout)."""
+        """Close every socket of a credential that just ended (logout).
+
+        In the background: a close waits for the peer's close frame, and the peer (the same
+        browser) may first wait for the logout answer.
+        """
         for ws in list(self.by_credential.get(credential, ())):
-            await close_ended(ws)
+            task = asyncio.ensure_future(close_ended(ws))
+            self._closing.add(task)
+            task.add_done_callback(self._closing.discard)
 
 
 HASH_POOL: web.AppKey[HashPool] = web.AppKey("telecabine_hash_pool", HashPool)

@@ -74,3 +74,16 @@ def pharmacist_year_to_date(store: Any, station_id: str, year: int) -> Decimal:
             store.audit.record("system:billing", TALLY_ACTION, "billing_record", uuid, d)
         amounts[uuid] = Decimal(d["amount"])
     return sum(amounts.values(), ZERO)
+
+
+def acts_closed_since(store: Any, since: datetime) -> int:
+    """Consultations closed on this station since ``since`` (the audit trail is never purged,
+    so the count survives local retention)."""
+    from sqlalchemy import func
+
+    with store.read() as session:
+        return session.exec(
+            select(func.count()).where(
+                AuditEntry.action == "encounter_closed", AuditEntry.at >= since
+            )
+        ).one()

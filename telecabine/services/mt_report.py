@@ -11,7 +11,7 @@ After an encounter is closed, :meth:`ReportService.queue_after_close` decides, a
   conclusions, prescriptions, accompanying professional, incidents: built at wrap-up by
   ``wrapup_record``) goes into the mail outbox, inside the encrypted database.
 
-:class:`ReportMailWorker` sends queued reports over SMTP with TLS (``sync.mailer``) on the
+:class:`ReportMailWorker` sends queued reports over SMTP with TLS (``telecabine.mailer``) on the
 app's asyncio loop, retries with full-jitter back-off while the relay is unreachable (offline
 cabins send later), marks each one sent with its time, and parks a message the relay refuses
 for good. Every step is in the audit trail (ids only).
@@ -29,9 +29,9 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from typing import TYPE_CHECKING, Literal
 
+from telecabine.mailer import MailDeferred, MailRefused, SmtpConfig, send_message
 from telecabine.services.audit import AuditTrail
 from telecabine.sync.backoff import Backoff
-from telecabine.sync.mailer import MailDeferred, MailRefused, SmtpConfig, send_message
 
 if TYPE_CHECKING:
     from telecabine.config import Settings

@@ -42,6 +42,11 @@ IncidentKind = Literal[
 ]
 
 
+MAX_OUTBOX = 256  # unacknowledged station -> doctor messages kept for resending
+MAX_SEEN_IDS = 10_000
+_DOCUMENT_MESSAGES = (dc.DocumentBegin, dc.DocumentChunk, dc.DocumentEnd)
+
+
 class SignalingPort(Protocol):
     """Where the session sends signaling messages (the hub WebSocket, or a test pair)."""
 
@@ -127,6 +132,13 @@ class CallSession:
         self.called_at: float | None = None
         self._ice_servers: list[dict[str, Any]] = []
         self._documents = DocumentAssembler()
+        self._documents_done: set[str] = set()
+        # Reliable delivery (see protocol.datachannel): what we sent with an id and the doctor
+        # has not acknowledged yet (re-sent on every channel open), and the ids we acted on.
+        self._outbox: dict[str, Any] = {}
+        self._seen_ids: set[str] = set()
+        # Called on every channel open, after hello: the patient_context message (or None).
+        self.context: Callable[[], Any] | None = None
         self._watchdog: asyncio.Task | None = None
         self._tasks: set[asyncio.Task] = set()
 
@@ -145,6 +157,22 @@ class CallSession:
     def send(self, message: Any) -> bool:
         """Send a data-channel message to the doctor (False when not connected)."""
         return self.peer is not None and self.peer.send(message)
+
+    def send_reliable(self, message: Any) -> bool:
+        """Send a message that carries an ``id`` and keep it until the doctor's ``ack``.
+
+        Not connected (or the channel drops before the ack): it goes again, in order, when the
+        next channel opens. Returns whether it left now.
+        """
+        if len(self._outbox) >= MAX_OUTBOX:  # a doctor who never acks: drop the oldest
+            self._outbox.pop(next(iter(self._outbox)))
+        self._outbox[message.id] = message
+        return self.send(message)
+
+    @property
+    def unacknowledged(self) -> int:
+        """How many messages wait for the doctor's acknowledgement."""
+        return len(self._outbox)
 
     def switch_camera(self, role: str) -> bool:
         """Make ``role`` the live camera on the same track; False if it does not exist."""
@@ -254,6 +282,16 @@ class CallSession:
                      cameras=[r for r in self.cameras if r in dc.CAMERA_ROLES],
                      live_camera=self.video.role, stethoscope=self.audio.stethoscope_on)
         )  # fmt: skip
+        if self.context is not None:
+            try:
+                context = self.context()
+            except Exception:  # the call goes on without it; the doctor can ask the cabin
+                log.exception("patient context unavailable")
+                context = None
+            if context is not None:
+                self.send(context)
+        for message in list(self._outbox.values()):
+            self.send(message)
 
     async def _watch(self) -> None:
         """Connection supervisor: detect stalls, rebuild the peer, sample quality."""
@@ -323,6 +361,17 @@ class CallSession:
     # --- data channel in -------------------------------------------------------------------------
 
     async def _on_channel_message(self, msg: Any) -> None:
+        if isinstance(msg, dc.Ack):
+            self._outbox.pop(msg.id, None)
+            return
+        msg_id = getattr(msg, "id", None)
+        if msg_id is not None and not isinstance(msg, _DOCUMENT_MESSAGES):
+            self.send(dc.Ack(id=msg_id))
+            if msg_id in self._seen_ids:
+                return  # sent again after a reconnection: already acted on
+            if len(self._seen_ids) >= MAX_SEEN_IDS:
+                self._seen_ids.clear()  # ids are random: forgetting old ones risks nothing
+            self._seen_ids.add(msg_id)
         if isinstance(msg, dc.SwitchCamera):
             if not self.switch_camera(msg.role):
                 self.send(
@@ -338,6 +387,10 @@ class CallSession:
                 await result
 
     async def _on_document_message(self, msg: Any) -> None:
+        if msg.id in self._documents_done:  # the console sent it again (it missed our ack)
+            if isinstance(msg, dc.DocumentEnd):
+                self.send(dc.DocumentAck(id=msg.id, ok=True))
+            return
         try:
             if isinstance(msg, dc.DocumentBegin):
                 self._documents.begin(msg)
@@ -345,6 +398,7 @@ class CallSession:
                 self._documents.chunk(msg)
             else:
                 doc = self._documents.end(msg)
+                self._documents_done.add(doc.id)
                 for cb in self.observers.on_document:
                     await cb(doc)
                 self.send(dc.DocumentAck(id=doc.id, ok=True))

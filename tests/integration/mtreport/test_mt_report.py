@@ -22,9 +22,9 @@ from cryptography.x509.oid import NameOID
 from pypdf import PdfReader
 
 from telecabine.hub.pdf import render_pdf
+from telecabine.mailer import SmtpConfig
 from telecabine.services.mt_report import ReportMailWorker, ReportService
 from telecabine.sync.backoff import Backoff
-from telecabine.sync.mailer import SmtpConfig
 
 NOW = dt.datetime(2026, 3, 2, 9, 40, tzinfo=dt.UTC)
 
