@@ -25,10 +25,12 @@ BENCHMARKS = (
     "call_setup",
     "latency",
     "cpu",
+    "quality",
     "rss",
     "buildup",
     "hub_security",
     "dashboard",
+    "hub_load",
 )
 
 

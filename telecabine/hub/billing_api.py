@@ -20,6 +20,7 @@ from sqlalchemy import and_, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from telecabine.hub.activity import record_facts
+from telecabine.hub.csvsafe import neutralise
 from telecabine.hub.db import billing_records, encounters, stations
 from telecabine.hub.safe_json import BadJson, read_json
 from telecabine.hub.security import ADMIN, PRINCIPAL, STATION, json_error, requires
@@ -161,13 +162,10 @@ def _bounded_int(raw: str, low: int, high: int) -> int:
     return value
 
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
 def csv_cell(value: str) -> str:
-    """OWASP CSV injection defence: a cell a spreadsheet would read as a formula is prefixed
-    with ``'`` (shown as text; the original stays in the JSON export and the database)."""
-    return "'" + value if value.startswith(_FORMULA_START) else value
+    """OWASP CSV injection defence (``csvsafe.neutralise``): a cell a spreadsheet would read
+    as a formula is prefixed with ``'``; the JSON export and the database keep the original."""
+    return str(neutralise(value))
 
 
 async def _rows(request: web.Request):

@@ -44,6 +44,12 @@ class HubSettings(BaseSettings):
     )
     turn_secret_file: Path | None = Field(default=None, description="File holding turn_secret.")
     turn_ttl_s: int = Field(default=3600, ge=60, description="Lifetime of TURN credentials.")
+    force_relay: bool = Field(
+        default=False,
+        description="Every call through the TURN relay: the doctor's browser and the station "
+        'use relay candidates only (iceTransportPolicy "relay"; networks that block UDP '
+        "between peers, or to keep peers' addresses private). Needs TURN_URLS and TURN_SECRET.",
+    )
 
     admin_token: SecretStr | None = Field(
         default=None, description="Bearer token for the operator's billing export (scripts)."

@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
     DateTime,
@@ -108,13 +109,19 @@ billing_records = Table(
     UniqueConstraint("idempotency_key", name="uq_billing_records_idempotency_key"),
 )
 
-bus_messages = Table(
-    "bus_messages",
+signal_outbox = Table(
+    "signal_outbox",
     metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("body", Text, nullable=False),  # a signaling message too large for NOTIFY
-    Column("created_at", DateTime(timezone=True), nullable=False),
-)
+    # Every message one instance fans out to the others (bus.py): the NOTIFY carries its id, a
+    # listener that lost its connection catches up from here. Rows live a few minutes.
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
+           autoincrement=True),
+    Column("instance", String(16), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("principal_id", Integer, nullable=False),
+    Column("body", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, index=True),
+)  # fmt: skip
 
 # Shared counters for sign-in back-off and per-station rates (see ``throttle.py``): one row per
 # key, updated by one atomic upsert so that every hub instance sharing the database agrees.

@@ -38,7 +38,7 @@ from telecabine.hub.security import (
     requires,
 )
 from telecabine.hub.state import HUB, HubState
-from telecabine.hub.turn import ice_servers
+from telecabine.hub.turn import ice_servers, transport_policy
 from telecabine.protocol import signaling as sig
 from telecabine.protocol.envelope import ERR_BAD_JSON, ProtocolError
 
@@ -343,6 +343,7 @@ async def _doctor_joined(hub: HubState, encounter_id: str, doctor_id: int, stati
         encounter_id=encounter_id,
         doctor=sig.DoctorPublic(name=name, specialty=specialty),
         ice_servers=ice_servers(hub.settings, f"station-{station_name}", time.time()),
+        ice_transport_policy=transport_policy(hub.settings),
     )
 
 
@@ -372,7 +373,8 @@ async def doctor_ws(request: web.Request) -> web.StreamResponse:
         await _send(
             ws,
             sig.Taken(encounter_id=ref.encounter_id, ice_servers=servers, cabin=ref.cabin,
-                      age_band=ref.age_band, reason=ref.reason),
+                      age_band=ref.age_band, reason=ref.reason,
+                      ice_transport_policy=transport_policy(hub.settings)),
         )  # fmt: skip
 
     async def handle(msg) -> None:
@@ -384,7 +386,11 @@ async def doctor_ws(request: web.Request) -> web.StreamResponse:
                 hub,
                 "doctor",
                 doctor.id,
-                sig.Taken(encounter_id=msg.encounter_id, ice_servers=servers),
+                sig.Taken(
+                    encounter_id=msg.encounter_id,
+                    ice_servers=servers,
+                    ice_transport_policy=transport_policy(hub.settings),
+                ),
             )
             async with hub.engine.connect() as conn:
                 name = (

@@ -23,7 +23,7 @@ from typing import Any, Literal, Protocol
 from telecabine.protocol import datachannel as dc
 from telecabine.protocol import signaling as sig
 from telecabine.session.documents import DocumentAssembler, DocumentError, ReceivedDocument
-from telecabine.session.encoders import DEFAULT_ENCODING, VideoEncoding
+from telecabine.session.encoders import DEFAULT_ENCODING, ENCODE_STATS, VideoEncoding
 from telecabine.session.media_in import AudioPlayer, RemoteVideo
 from telecabine.session.peer import StationPeer
 from telecabine.session.quality import QualityTracker, ResolutionAdapter, describe
@@ -104,6 +104,7 @@ class CallSession:
         max_height: int = 720,
         timing: CallTiming | None = None,
         encoding: VideoEncoding = DEFAULT_ENCODING,
+        relay_only: bool = False,
     ) -> None:
         if live_camera not in cameras:
             live_camera = next(iter(cameras))
@@ -125,12 +126,14 @@ class CallSession:
         self.incidents: list[Incident] = []
         self.quality = QualityTracker()
         self.resolution = ResolutionAdapter(max_height, fps)
-        self._fps_mark: tuple[float, int] | None = None
+        self._fps_mark: tuple[float, int, float] | None = None
         self.peer: StationPeer | None = None
         self.restarts = 0
         self.connected_at: float | None = None
         self.called_at: float | None = None
         self._ice_servers: list[dict[str, Any]] = []
+        self.relay_only = relay_only  # this station's setting
+        self._hub_relay = False  # the hub asks for relay-only calls (force_relay)
         self._documents = DocumentAssembler()
         self._documents_done: set[str] = set()
         # Reliable delivery (see protocol.datachannel): what we sent with an id and the doctor
@@ -247,6 +250,7 @@ class CallSession:
         elif isinstance(msg, sig.DoctorJoined):
             self.doctor = msg.doctor
             self._ice_servers = [s.model_dump(exclude_none=True) for s in msg.ice_servers]
+            self._hub_relay = msg.ice_transport_policy == "relay"
             for cb in self.observers.on_doctor:
                 cb(msg.doctor)
             self.called_at = time.monotonic()
@@ -269,6 +273,7 @@ class CallSession:
         self.peer = StationPeer(
             self._ice_servers, self.video, self.audio, self.remote_video, self.player,
             self._on_channel_message, self.encoding,
+            relay_only=self.relay_only or self._hub_relay,
         )  # fmt: skip
         self.peer.channel.on("open", self._send_hello)
         offer = await self.peer.make_offer()
@@ -337,14 +342,18 @@ class CallSession:
                 await self._connect(first=False)
 
     def _adapt_resolution(self, now: float) -> None:
-        sent = self.video.frames_sent
+        sent, encoding = self.video.frames_sent, ENCODE_STATS.wall_s
         if self._fps_mark is not None and now > self._fps_mark[0]:
-            fps = (sent - self._fps_mark[1]) / (now - self._fps_mark[0])
-            height = self.resolution.update(fps, now)
+            dt = now - self._fps_mark[0]
+            fps = (sent - self._fps_mark[1]) / dt
+            spent = encoding - self._fps_mark[2]  # (negative if a benchmark reset the totals)
+            busy = spent / dt if spent >= 0 else None
+            height = self.resolution.update(fps, now, busy)
             if height is not None:
-                log.info("encoder at %.0f fps: sending %d lines", fps, height)
+                log.info("encoder at %.0f fps, busy %s: sending %d lines", fps,
+                         "?" if busy is None else f"{busy:.0%}", height)  # fmt: skip
                 self.video.max_height = height
-        self._fps_mark = (now, sent)
+        self._fps_mark = (now, sent, encoding)
 
     async def _sample_quality(self, peer: StationPeer, now: float) -> None:
         self._adapt_resolution(now)

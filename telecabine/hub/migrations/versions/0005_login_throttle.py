@@ -1,7 +1,7 @@
 """Shared throttle counters (sign-in back-off, announces per station) and billing encounter check.
 
 Revision ID: 0005_login_throttle
-Revises: 0007_fleet_activity
+Revises: 0006_signal_outbox
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0005_login_throttle"
-down_revision = "0007_fleet_activity"
+down_revision = "0006_signal_outbox"
 branch_labels = None
 depends_on = None
 
