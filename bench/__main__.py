@@ -28,6 +28,7 @@ BENCHMARKS = (
     "quality",
     "rss",
     "buildup",
+    "hub_security",
     "dashboard",
     "hub_load",
 )

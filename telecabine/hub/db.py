@@ -14,6 +14,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     DateTime,
+    Float,
     ForeignKey,
     Integer,
     MetaData,
@@ -102,6 +103,9 @@ billing_records = Table(
     Column("body_sha256", String(64), nullable=False),
     Column("body", Text, nullable=False),  # canonical JSON of the validated record
     Column("received_at", DateTime(timezone=True), nullable=False, index=True),
+    # "ok": the hub's waiting room knows this encounter for this station; "unknown": it does
+    # not (e.g. a call made while the hub was unreachable) - visible in the export for review.
+    Column("encounter_check", String(16), nullable=False, server_default="unknown"),
     UniqueConstraint("idempotency_key", name="uq_billing_records_idempotency_key"),
 )
 
@@ -118,6 +122,18 @@ signal_outbox = Table(
     Column("body", Text, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False, index=True),
 )  # fmt: skip
+
+# Shared counters for sign-in back-off and per-station rates (see ``throttle.py``): one row per
+# key, updated by one atomic upsert so that every hub instance sharing the database agrees.
+throttle = Table(
+    "throttle",
+    metadata,
+    Column("key", String(200), primary_key=True),
+    Column("count", Integer, nullable=False),
+    Column("delay_s", Float, nullable=False),  # current back-off step (doubles per failure)
+    Column("next_at", Float, nullable=False),  # epoch seconds: no attempt before this
+    Column("last_at", Float, nullable=False),  # epoch seconds of the last counted attempt
+)
 
 # The fleet tables (organisations, presence, rollups) register on the same metadata.
 import telecabine.hub.fleet_tables  # noqa: E402, F401
