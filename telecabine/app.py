@@ -145,9 +145,9 @@ async def _main(app, settings: Settings, demo: bool, tasks: BackgroundTasks, ope
     import asyncio
 
     from telecabine.station import build_station
-    from telecabine.ui.theme import apply_theme
+    from telecabine.ui.theme import ThemeModes, apply_theme
 
-    apply_theme(app)
+    apply_theme(app, ThemeModes(settings.large_text, settings.high_contrast))
     demo_hub = None
     store = None
     station = None

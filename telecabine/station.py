@@ -49,6 +49,8 @@ class Station:
     consultation: ConsultationService | None = None
     worker: SyncWorker | None = None
     availability: CallAvailability | None = None
+    home_overview: Any = None
+    last_equipment_report: Any = None
     closers: list[Callable[[], Any]] = field(default_factory=list)
 
     # --- step 2: after the first paint ------------------------------------------------------
@@ -61,13 +63,17 @@ class Station:
         self._add_equipment()
         measurement, ble = build_measurement_service(settings, self.store.encounters)
         self.closers.append(ble.close)
-        vitals = MeasurementScreen(measurement, lang=settings.language)
+        from telecabine.devices.speech import system_speech
+
+        vitals = MeasurementScreen(measurement, lang=settings.language, speech=system_speech())
         window.add_screen("measurement", vitals)
+        self._add_speech(vitals)
         token = station_token(settings)
         self._add_call(measurement, token, vitals)
         self._add_wrapup(token)
         self._add_call_status(token)
-        # heartbeat: wired by the integrator (services/heartbeat.py, another helper's part)
+        self._add_heartbeat(token)
+        self._add_side_screens(token)
 
     def _add_equipment(self) -> None:
         """The equipment check over its own registry; its devices stop once it is left."""
@@ -87,6 +93,38 @@ class Station:
             lambda keys: trail.settings_changed(window.context.staff_id, list(keys))
         )
         _while_shown(window, "equipment", on_leave=lambda: (screen.clear(), registry.stop_all()))
+        screen.sig_report.connect(self._on_equipment_report)
+
+    def _on_equipment_report(self, report: Any) -> None:
+        """The last equipment check: on the home overview and in the next heartbeat."""
+        self.last_equipment_report = report
+        if self.home_overview is not None:
+            self.home_overview.note_equipment_report(report)
+
+    def _equipment_summary(self) -> list[Any]:
+        """The last check per item, as the heartbeat reports it (no patient data)."""
+        from telecabine.protocol.heartbeat import EquipmentStatus
+
+        report = self.last_equipment_report
+        if report is None:
+            return []
+        out = []
+        for r in report.results:
+            status = str(getattr(r.status, "value", r.status))
+            if status in ("pending", "running"):
+                continue
+            item = "".join(c if c.isalnum() or c in "_.:-" else "_" for c in r.key)[:64]
+            out.append(EquipmentStatus(item=item or "item", ok=status != "failed",
+                                       code=None if status != "failed" else "failed",
+                                       checked_at=report.started_at))  # fmt: skip
+        return out
+
+    def _add_speech(self, vitals) -> None:
+        """Spoken guidance of each measurement step (espeak-ng / SAPI), toggled from the menu."""
+        from telecabine.ui.accessibility import connect_speech
+
+        connect_speech(self.shell.window.accessibility, vitals,
+                       enabled=self.settings.speech_guidance)  # fmt: skip
 
     def _add_call(self, measurement, token: str | None, vitals) -> None:
         """The consultation (call session, documents printed) and its screen."""
@@ -101,7 +139,7 @@ class Station:
         printer = QtPdfPrinter(settings.data_dir / "printed", settings.printer_name)
         consultation, devices = build_consultation(
             settings, self.store.encounters, registry, token=token, measurement=measurement,
-            printer=printer,
+            printer=printer, store=self.store,
         )  # fmt: skip
         consultation.audit = CallAudit(AuditTrail(self.store), lambda: window.context.staff_id)
         self.consultation = consultation
@@ -142,12 +180,21 @@ class Station:
 
         settings, window = self.settings, self.shell.window
         worker = build_worker(settings, self.store, token or "")
+        allowance = self._org_allowance(token)
+        reports = self._add_reports()
         service = WrapUpService(
             self.store,
             station_id=settings.station_id,
             on_closed=lambda _c: worker.wake(),
             rules=rules_from_settings(settings),  # tariffs / parcours rules, operator copies
+            org_tlm_used=allowance.get if allowance is not None else None,
+            on_record_attached=reports,
         )
+        if allowance is not None:  # the pharmacy's TLM figure, fresh when wrap-up opens
+            from datetime import date
+
+            _while_shown(self.shell.window, "wrapup",
+                         on_enter=lambda: self.spawn(allowance.refresh(date.today().year)))  # fmt: skip
         printer = self.consultation.printer if self.consultation is not None else None
         screen = WrapUpScreen(
             service, lang=settings.language, print_record=getattr(printer, "print_now", None)
@@ -185,6 +232,143 @@ class Station:
         if worker is not None:  # the hub is back: send what waited, without the backoff delay
             availability.add_listener(lambda a: worker.wake() if a.available else None)
         self.spawn(availability.run_forever())
+
+    def _org_allowance(self, token: str | None):
+        """The organisation's TLM figure from the hub (None when not enrolled)."""
+        if not token:
+            return None
+        from telecabine.services.tlm_allowance import OrgAllowanceCache
+        from telecabine.sync.station_client import StationHubClient
+
+        client = StationHubClient(self.settings.hub_url, token)
+        self.closers.append(client.close)
+        return OrgAllowanceCache(client)
+
+    def _add_reports(self) -> Callable[[str], Any] | None:
+        """The report to the médecin traitant: queued when the record PDF is kept, sent over
+        SMTP by a worker when a relay is configured (else it waits in the encrypted queue)."""
+        from telecabine.services.mt_report import (
+            ReportMailWorker,
+            ReportService,
+            smtp_config_from_settings,
+        )
+
+        worker = None
+        try:
+            config = smtp_config_from_settings(self.settings)
+        except Exception as exc:  # bad relay settings or no keyring: reports wait, said in log
+            log.warning("report relay unavailable: %s", type(exc).__name__)
+            config = None
+        if config is not None:
+            worker = ReportMailWorker(self.store, config)
+            worker.start()
+            self.closers.append(worker.aclose)
+        window = self.shell.window
+        service = ReportService(self.store, on_queued=worker.wake if worker else None)
+
+        def queue(encounter_id: str) -> None:
+            try:
+                service.queue_after_close(encounter_id, window.context.staff_id)
+            except Exception as exc:  # never undoes the closing; the audit says what happened
+                self.report(exc)
+
+        return queue
+
+    def _add_heartbeat(self, token: str | None) -> None:
+        """Presence on the hub: version, outbox, last sync, equipment, disk, audit head."""
+        if not token:
+            return
+        import telecabine
+        from telecabine.services.heartbeat import HeartbeatWorker, StoreFigures
+        from telecabine.sync.station_client import StationHubClient
+
+        worker = self.worker
+        figures = StoreFigures(
+            self.store, data_dir=self.settings.data_dir,
+            version=getattr(telecabine, "__version__", "0"),
+            last_sync_at=lambda: worker.status.last_success_at if worker is not None else None,
+            equipment=self._equipment_summary,
+        )  # fmt: skip
+        beat = HeartbeatWorker(StationHubClient(self.settings.hub_url, token), figures,
+                               interval_s=self.settings.heartbeat_interval_s)  # fmt: skip
+        self.spawn(beat.start())
+        self.closers.append(beat.aclose)
+
+    def _add_side_screens(self, token: str | None) -> None:
+        """Screens reached from home: télé-expertise, appointments, residents (EHPAD mode)."""
+        from telecabine.devices.registry import DeviceRegistry, load_device_choices
+        from telecabine.services.expertise import ExpertiseService, ExpertiseSyncWorker
+        from telecabine.ui.screens.expertise import ExpertiseScreen
+
+        settings, window, home = self.settings, self.shell.window, self.shell.home
+        stills = DeviceRegistry(load_device_choices(settings))
+        self.closers.append(stills.stop_all)
+        sync = None
+        if token:
+            from telecabine.services.enrolment import EnrolmentError, client_ssl
+            from telecabine.sync.expertise_client import ExpertiseClient
+
+            try:
+                tls = client_ssl(settings)
+            except EnrolmentError:
+                tls = None
+            client = ExpertiseClient(settings.hub_url, token, ssl_context=tls)
+            sync = ExpertiseSyncWorker(self.store, client)
+            sync.start()
+            self.closers.append(sync.aclose)
+        service = ExpertiseService(self.store, station_id=settings.station_id,
+                                   on_queued=sync.wake if sync else None)  # fmt: skip
+        printer = self.consultation.printer if self.consultation is not None else None
+        roles = [r for r in ("dermatoscope", "document") if r in stills.configured_roles()]
+        screen = ExpertiseScreen(service, capture=stills.capture_still,
+                                 photo_roles=roles or ("room",),
+                                 print_pdf=getattr(printer, "print_now", None))  # fmt: skip
+        window.add_screen("expertise", screen)
+        if token:
+            _while_shown(window, "expertise",
+                         on_enter=lambda: self.spawn(self._load_experts(client, screen)))  # fmt: skip
+            from telecabine.services.appointments import AppointmentsService
+            from telecabine.sync.appointments_client import AppointmentsClient
+            from telecabine.ui.screens.appointments import AppointmentsScreen
+
+            appointments = AppointmentsService(AppointmentsClient(settings.hub_url, token,
+                                                                  ssl_context=tls))  # fmt: skip
+            self.closers.append(appointments.close)
+            window.add_screen("appointments", AppointmentsScreen(appointments))
+            home.add_shortcut("appointments")
+        home.add_shortcut("expertise")
+        if settings.ehpad_mode:
+            self._add_residents()
+        home.sig_open.connect(window.go_to)
+
+    async def _load_experts(self, client, screen) -> None:
+        res = await client.experts()
+        if res.status == 200 and isinstance(res.body, dict):
+            screen.set_experts([(e["username"], f"{e['name']} — {e['specialty']}")
+                                for e in res.body.get("experts", [])])  # fmt: skip
+
+    def _add_residents(self) -> None:
+        """EHPAD mode: the residents list; a consultation starts with her identity filled."""
+        from telecabine.services.residents import ResidentService
+        from telecabine.ui.screens.residents import ResidentsScreen
+
+        window = self.shell.window
+        residents = ResidentService(self.store)
+        screen = ResidentsScreen(residents)
+        window.add_screen("residents", screen)
+        self.shell.home.add_shortcut("residents")
+
+        def start(resident_id: int) -> None:
+            pre = residents.intake_prefill(resident_id)
+            ctx = window.context
+            self.intake.start(ctx)
+            ctx.form.update(pre.form)
+            ctx.situation.update(pre.situation)
+            ctx.patient_id = pre.patient_id
+            self.intake.save_now(ctx)
+            window.go_to("patient")  # staff checks identity and reason, then consent
+
+        screen.sig_start.connect(start)
 
     # --- exit ---------------------------------------------------------------------------------
     async def close(self) -> None:
@@ -237,14 +421,18 @@ def build_station(
         on_error=report,
         audit=AuditTrail(store),
     )
+    from telecabine.services.home import HomeOverview
+
+    overview = HomeOverview(store, settings.station_id)
     shell = StationShell(
         cabin_name=settings.station_id,
         lang=settings.language,
         intake=intake,
         staff=staff,
         idle_lock_seconds=settings.idle_lock_seconds,
+        home_overview=overview,
     )
-    return Station(settings, store, staff, intake, shell, spawn, report)
+    return Station(settings, store, staff, intake, shell, spawn, report, home_overview=overview)
 
 
 def build_consultation(
@@ -255,6 +443,7 @@ def build_consultation(
     token: str | None = None,
     measurement=None,
     printer=None,
+    store=None,
 ) -> tuple[ConsultationService, list[Any]]:
     """A ConsultationService fed by the registry's cameras and audio, and the devices to
     start for a call (the caller starts them; the registry stops them)."""
@@ -282,7 +471,15 @@ def build_consultation(
         microphone=microphone, stethoscope=stethoscope, max_height=settings.call_max_height,
         tls=tls, relay_only=settings.ice_relay_only,
     )  # fmt: skip
-    service = ConsultationService(encounters, setup, measurement=measurement, printer=printer)
+    context = None
+    if store is not None:  # what the doctor is told, with the operator's parcours rules
+        from telecabine.services.billing_rules import rules_from_settings
+        from telecabine.services.call_context import CallContextReader
+
+        context = CallContextReader(store, rules_from_settings(settings).parcours)
+    service = ConsultationService(
+        encounters, setup, measurement=measurement, printer=printer, context=context
+    )
     for source in sources:
         service.watch_camera(source)
     return service, devices

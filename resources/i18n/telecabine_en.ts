@@ -90,6 +90,18 @@
       <source>Refus de consentement enregistré. La station est prête pour le patient suivant.</source>
       <translation>Consent refusal recorded. The station is ready for the next patient.</translation>
     </message>
+      <message>
+      <source>Résidents</source>
+      <translation>Residents</translation>
+    </message>
+    <message>
+      <source>Rendez-vous</source>
+      <translation>Appointments</translation>
+    </message>
+    <message>
+      <source>Télé-expertise</source>
+      <translation>Tele-expertise</translation>
+    </message>
   </context>
   <context>
     <name>PatientScreen</name>

@@ -200,11 +200,13 @@ class WrapUpService:
         rules: StationRules | None = None,
         tz: tzinfo | None = None,
         org_tlm_used: Callable[[int], Any] | None = None,
+        on_record_attached: Callable[[str], None] | None = None,
     ) -> None:
         self._store = store
         # The pharmacy's TLM used this year across its cabins, as last fetched from the hub
         # (services.tlm_allowance.OrgAllowanceCache.get); None when unknown or stale (offline).
         self._org_tlm_used = org_tlm_used
+        self._on_record_attached = on_record_attached  # e.g. the report to the médecin traitant
         self._station_id = station_id
         self._clock = clock
         self._on_closed = on_closed  # e.g. SyncWorker.wake
@@ -390,6 +392,8 @@ class WrapUpService:
             encounter_id, kind="record", filename="compte-rendu.pdf", content=pdf,
             now=self._clock(),
         )  # fmt: skip
+        if self._on_record_attached is not None:
+            self._on_record_attached(encounter_id)
         return doc.id
 
 

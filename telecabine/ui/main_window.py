@@ -176,6 +176,9 @@ class MainWindow(QMainWindow):
         """The screen on show asked to go back (others are ignored, as for ``on_screen_next``)."""
         if name != self._current:
             return
+        if name not in FLOW:  # a screen reached from home (residents, appointments…)
+            self.go_to(FLOW[0])
+            return
         previous = self.flow_before(name)
         if previous is not None:
             self.go_to(previous)

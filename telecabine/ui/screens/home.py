@@ -27,6 +27,7 @@ class HomeScreen(Screen):
 
     screen_name = "home"
     sig_resume = Signal(str)  # the draft step to go back to
+    sig_open = Signal(str)  # a screen outside the flow (residents, appointments, expertise)
 
     def __init__(
         self,
@@ -67,6 +68,9 @@ class HomeScreen(Screen):
         box.addLayout(row)
         self.start_button = touch_button(self, primary=True, name="start")
         self.set_primary(self.start_button)
+        # Screens outside the patient flow, added by the composition root when they exist.
+        self.shortcuts: dict[str, Any] = {}
+        self._shortcut_row = QHBoxLayout()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(48, 32, 48, 32)
         layout.addWidget(self.title)
@@ -75,6 +79,7 @@ class HomeScreen(Screen):
         layout.addWidget(self.resume_box)
         layout.addWidget(self.panels_scroll, 1)
         layout.addStretch(0 if overview is not None else 1)
+        layout.addLayout(self._shortcut_row)
         layout.addWidget(self.start_button)
         self.start_button.clicked.connect(self.on_start)
         self.resume_button.clicked.connect(self.on_resume)
@@ -93,6 +98,14 @@ class HomeScreen(Screen):
         self.resume_box.setVisible(self._offer is not None)
         self._fill_offer()
         self.refresh_overview()
+
+    def add_shortcut(self, name: str) -> None:
+        """A button to screen ``name`` (one of :data:`SHORTCUTS`); it emits ``sig_open``."""
+        button = touch_button(self, name=f"open_{name}")
+        button.clicked.connect(lambda _=False, n=name: self.sig_open.emit(n))
+        self.shortcuts[name] = button
+        self._shortcut_row.addWidget(button)
+        self.retranslate()
 
     def refresh_overview(self) -> None:
         """Read the overview again (each time the screen shows)."""
@@ -154,8 +167,13 @@ class HomeScreen(Screen):
         self.resume_button.setAccessibleName(_tr("Reprendre la consultation interrompue"))
         self.discard_button.setText(_tr("Abandonner"))
         self.discard_button.setAccessibleName(_tr("Abandonner la consultation interrompue"))
+        for name, button in self.shortcuts.items():
+            button.setText(_tr(SHORTCUTS[name]))
+            button.setAccessibleName(_tr(SHORTCUTS[name]))
         self._fill_offer()
         self.panels.retranslate(self.lang)
 
 
 _INTAKE_STATES = ("created", "identified", "consented")
+SHORTCUTS = {"residents": "Résidents", "appointments": "Rendez-vous",
+             "expertise": "Télé-expertise"}  # fmt: skip
