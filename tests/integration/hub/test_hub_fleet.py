@@ -14,9 +14,9 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from conftest import _create_pg_database
 from fleet_testlib import ADMIN, start_fleet_hub, start_smtp
 from hub_testlib import client
+from postgres_testlib import create_pg_database
 from test_hub_billing import record
 
 from telecabine.config import load_settings
@@ -38,7 +38,7 @@ async def db_url(request, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite+aiosqlite:///{tmp_path / 'hub.db'}"
     host, port = request.getfixturevalue("postgres_server")
-    return await _create_pg_database(host, port)
+    return await create_pg_database(host, port)
 
 
 async def _until(predicate, limit_s: float):

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import aiohttp
 import pytest
-from conftest import _create_pg_database
 from hub_testlib import ADMIN_TOKEN, DOCTOR_PASSWORD, HubEnv, client, hub_settings
+from postgres_testlib import create_pg_database
 from sqlalchemy import select, text
 from test_hub_billing import record
 from test_hub_signaling import announce, recv_type
@@ -37,7 +37,7 @@ async def sec_env(request, tmp_path: Path) -> AsyncIterator[HubEnv]:
         url = f"sqlite+aiosqlite:///{tmp_path / 'hub.db'}"
     else:
         host, port = request.getfixturevalue("postgres_server")
-        url = await _create_pg_database(host, port)
+        url = await create_pg_database(host, port)
     settings = hub_settings(
         url, tmp_path, session_check_s=0.3, announces_per_minute=3, max_sockets_per_station=2
     )
