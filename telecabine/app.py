@@ -132,6 +132,11 @@ def _run_loop(settings: Settings, demo: bool, opening) -> int:
 
 def _loop_error(tasks: BackgroundTasks, context: dict[str, Any]) -> None:
     exc = context.get("exception")
+    from telecabine.session.peer import orphan_transport_error
+
+    if orphan_transport_error(exc):  # aiortc's own unawaited send on a dropped connection
+        log.warning("call transport closed under a pending send: %s", type(exc).__name__)
+        return
     tasks.report(exc if exc is not None else RuntimeError(str(context.get("message"))))
 
 
