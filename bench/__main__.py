@@ -26,6 +26,7 @@ BENCHMARKS = (
     "cpu",
     "rss",
     "buildup",
+    "soak",
 )
 
 

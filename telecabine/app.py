@@ -61,11 +61,13 @@ def run_station(settings: Settings, *, demo: bool) -> int:
     """Start the station UI and block until it exits; returns the process exit code."""
     from concurrent.futures import ThreadPoolExecutor
 
+    from telecabine.crash import install as install_crash_guard
     from telecabine.logs import setup_logging, teardown_logging
 
     settings.ensure_dirs()
     # JSON lines to data_dir/logs (rotating) and stderr, through the patient-data filter.
     setup_logging(settings)
+    crash = install_crash_guard(settings.data_dir)  # faulthandler file; the previous run's end
     log.info("station starting", extra={"mode": "demo" if demo else "run"})
     try:
         if (rules_error := _check_rules_files(settings)) is not None:
@@ -77,6 +79,8 @@ def run_station(settings: Settings, *, demo: bool) -> int:
         return _run_loop(settings, demo, None)
     finally:
         log.info("station stopped")
+        if sys.exc_info()[0] is None:  # an exception escaping is not a clean exit either
+            crash.clean_exit()
         teardown_logging()
 
 
@@ -183,6 +187,7 @@ async def _main(app, settings: Settings, demo: bool, tasks: BackgroundTasks, ope
         _bind_call_audit(station.consultation, store, shell)
         _demo_sign_in(shell, staff)
     window = shell.window
+    _crash_notice(window)
     if store.key_warning is not None:  # insecure file keyring: say so on every page
         window.show_key_warning(True)
         log.warning("database key kept in an insecure file keyring (tests and demos only)")
@@ -217,6 +222,19 @@ async def _main(app, settings: Settings, demo: bool, tasks: BackgroundTasks, ope
             result = close()
             if inspect.isawaitable(result):
                 await result
+
+
+def _crash_notice(window) -> None:
+    """The previous run ended abruptly: say so above every page (``telecabine/crash.py``)."""
+    from telecabine.crash import current
+
+    guard = current()
+    if guard is not None and guard.previous is not None:
+        from telecabine.ui.widgets.crash_notice import CrashNotice
+
+        notice = CrashNotice(guard.previous)
+        window.add_banner(notice)
+        window.sig_language_changed.connect(notice.retranslate)
 
 
 async def _retention(store, settings: Settings) -> None:
