@@ -196,7 +196,7 @@ class SoundDeviceInput(AudioInputBase):
     def _callback(self, indata: np.ndarray, frames: int, time_info: Any, status: Any) -> None:
         if status.input_overflow:
             self.overflows += 1
-        self._ingest(indata.copy())
+        self._ingest(indata.copy())  # copied: PortAudio reuses ``indata`` after the callback
 
 
 class SoundDeviceOutput:
