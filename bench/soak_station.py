@@ -15,7 +15,8 @@ doctor ends the call, the wrap-up checklist is ticked and closed: ``SOAK closed 
 then ``SOAK home``), ``cut <seconds>`` (no UDP in or out of the station's ICE sockets for that
 long, as a pulled cable would), ``quit`` (closes the window). Whenever the doctor asks for a
 measurement during a call, the "pharmacist" presses the call screen's measure button
-(``SOAK prompt <n>``). No patient data is printed: encounter ids and record uuids only.
+(``SOAK prompt <n>``). ``cut`` and ``end_call`` (the staff presses "end" at the cabin) act at
+once, even while ``encounter`` waits for the call to end. No patient data is printed: encounter ids and record uuids only.
 """
 
 from __future__ import annotations
@@ -25,7 +26,6 @@ import contextlib
 import sys
 import threading
 import time
-import traceback
 
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
@@ -97,10 +97,14 @@ class Driver:
 
     def _read(self) -> None:
         for line in sys.stdin:
-            if line.strip() == "end_call":  # at once, even while ``encounter`` waits
+            cmd, *args = line.split() or [""]
+            # At once, even while ``encounter`` waits for the call to end:
+            if cmd == "end_call":
                 self.loop.call_soon_threadsafe(self._end_call)
-                continue
-            self.loop.call_soon_threadsafe(self.queue.put_nowait, line.strip())
+            elif cmd == "cut":
+                self.loop.call_soon_threadsafe(self._spawn, self.cut(float(args[0])))
+            else:
+                self.loop.call_soon_threadsafe(self.queue.put_nowait, line.strip())
         self.loop.call_soon_threadsafe(self.queue.put_nowait, "quit")
 
     def on(self, name: str) -> bool:
@@ -109,18 +113,16 @@ class Driver:
 
     async def _commands(self) -> None:
         while True:
-            cmd, *args = (await self.queue.get()).split() or [""]
+            cmd = ((await self.queue.get()).split() or [""])[0]
             try:
                 if cmd == "encounter":
                     await self.encounter()
-                elif cmd == "cut":
-                    self._spawn(self.cut(float(args[0])))
                 elif cmd == "quit":
                     self.window.close()
                     return
             except Exception as exc:  # reported to the parent; the next command still runs
+                # (no traceback printed: the soak counts the station's own tracebacks)
                 say("driver_error", cmd, type(exc).__name__, str(exc)[:200].replace("\n", " "))
-                traceback.print_exc()
 
     async def encounter(self) -> None:
         """One patient from the home page to the wrap-up closed and home again."""

@@ -63,7 +63,9 @@ def run_station(settings: Settings, *, demo: bool) -> int:
 
     from telecabine.crash import install as install_crash_guard
     from telecabine.logs import setup_logging, teardown_logging
+    from telecabine.memory import tune_allocator
 
+    tune_allocator()  # video frames on mmap, two arenas: RSS of a call stays flat (memory.py)
     settings.ensure_dirs()
     # JSON lines to data_dir/logs (rotating) and stderr, through the patient-data filter.
     setup_logging(settings)
