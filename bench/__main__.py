@@ -18,14 +18,17 @@ import traceback
 BENCHMARKS = (
     "startup",
     "db_search",
+    "call_context",
     "preview",
     "sync",
     "sync_faults",
     "call_setup",
     "latency",
     "cpu",
+    "quality",
     "rss",
     "buildup",
+    "dashboard",
     "soak",
 )
 

@@ -168,14 +168,48 @@ def _sync_run(args: argparse.Namespace) -> int:
 
 
 def _export_configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("what", choices=["billing"], help="Données / data: billing")
+    parser.add_argument(
+        "what", choices=["billing", "fhir"], help="Données / data: billing (CSV), fhir (R4 Bundle)"
+    )
     parser.add_argument("--format", dest="fmt", choices=["csv"], default="csv")
+    parser.add_argument("--encounter", help="fhir : identifiant de la consultation / encounter id")
+    parser.add_argument(
+        "--output", type=Path, help="fhir : fichier à écrire (sinon stdout) / file (else stdout)"
+    )
 
 
 def _export_run(args: argparse.Namespace) -> int:
+    if args.what == "fhir":
+        if not args.encounter:
+            print(
+                "Indiquez --encounter ID. / Give --encounter ID.",
+                file=sys.stderr,
+            )
+            return 2
+        from telecabine.services.fhir_export import run_fhir_export_command
+
+        return run_fhir_export_command(_settings(args), args.encounter, args.output)
     from telecabine.services.sync_runtime import run_export_command
 
     return run_export_command(_settings(args), args.what, args.fmt, None)
+
+
+def _reports_configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--send-once", action="store_true", help="Envoyer ce qui attend / send what waits"
+    )
+    parser.add_argument(
+        "--set-password", action="store_true",
+        help="Mot de passe du relais SMTP lu sur stdin (trousseau) / relay password from stdin",
+    )  # fmt: skip
+
+
+def _reports_run(args: argparse.Namespace) -> int:
+    from telecabine.services.mt_report import run_reports_command
+
+    return run_reports_command(
+        _settings(args), send_once=args.send_once, set_password=args.set_password
+    )
 
 
 def _check_configure(parser: argparse.ArgumentParser) -> None:
@@ -254,8 +288,13 @@ COMMANDS: dict[str, tuple[str, Configure, Handler]] = {
         _sync_configure,
         _sync_run,
     ),
+    "reports": (
+        "Comptes rendus au médecin traitant (SMTP) / reports to the médecin traitant",
+        _reports_configure,
+        _reports_run,
+    ),
     "export": (
-        "Export des enregistrements de facturation (CSV) / export billing records",
+        "Export facturation (CSV) ou consultation (FHIR R4) / export billing or FHIR",
         _export_configure,
         _export_run,
     ),

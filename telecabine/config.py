@@ -86,6 +86,13 @@ class Settings(BaseSettings):
     sync_concurrency: int = Field(
         default=12, ge=1, le=64, description="Billing sync: uploads in flight at once."
     )
+    heartbeat_interval_s: float = Field(
+        default=20.0,
+        gt=0,
+        le=50,
+        description="Presence: seconds between heartbeats to the hub (the hub's online window "
+        "is 60 s: keep it well under that).",
+    )
 
     # --- Bluetooth LE vitals devices -------------------------------------------------------
     ble_pairing_filename: str = Field(
@@ -193,6 +200,42 @@ class Settings(BaseSettings):
         default=None,
         description="Printer for prescriptions; none = the system default, or a PDF file in "
         "data_dir/printed when no printer is installed.",
+    )
+
+    ehpad_mode: bool = Field(
+        default=False,
+        description="EHPAD mode: the residents list (room, médecin traitant, consent on file) "
+        "is where consultations start.",
+    )
+
+    # --- report to the médecin traitant (SMTP, e.g. an MSSanté operator) -------------------
+    smtp_host: str | None = Field(
+        default=None,
+        description="Mail relay for the reports to the médecin traitant (MSSanté operator or "
+        "the pharmacy's provider); none = reports are queued and wait for one.",
+    )
+    smtp_port: int = Field(default=587, ge=1, le=65535, description="Mail relay port.")
+    smtp_security: Literal["starttls", "tls", "none"] = Field(
+        default="starttls",
+        description="starttls (port 587), tls (implicit, port 465), none (loopback relay only).",
+    )
+    smtp_sender: str = Field(
+        default="telecabine@localhost", description="From address of the report e-mails."
+    )
+    smtp_username: str | None = Field(
+        default=None,
+        description="Relay login, if any (its password: `telecabine reports --set-password`, "
+        "kept in the OS keyring).",
+    )
+    smtp_ca_bundle: Path | None = Field(
+        default=None, description="CA bundle that signs the relay's certificate (else system)."
+    )
+    smtp_client_cert: Path | None = Field(
+        default=None,
+        description="Client certificate (PEM) for relays that authenticate the sending system.",
+    )
+    smtp_client_key: Path | None = Field(
+        default=None, description="Private key (PEM) of smtp_client_cert, if separate."
     )
 
     @property

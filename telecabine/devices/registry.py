@@ -127,6 +127,24 @@ class DeviceRegistry:
         self._video[role] = source
         return source
 
+    def capture_still(self, role: str):
+        """A full-resolution photo from ``role``'s camera (``devices.still``); its video thread,
+        if running, is paused for the capture and restarted after."""
+        from telecabine.devices.still import StillError, capture_still
+
+        spec = self._spec(role)
+        if not spec:
+            raise StillError("camera_unavailable")
+        running = self._video.get(role)
+        was_running = running is not None and running.status != SourceStatus.STOPPED
+        if was_running and not spec.startswith("sim:"):
+            running.stop()
+        try:
+            return capture_still(spec, role)
+        finally:
+            if was_running and not spec.startswith("sim:"):
+                running.start()
+
     def fallback_for(self, role: str) -> ThreadedVideoSource | None:
         """Another configured source in good health to continue with (room preferred)."""
         for other in self.configured_roles():

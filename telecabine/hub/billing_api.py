@@ -19,6 +19,7 @@ from pydantic import ValidationError
 from sqlalchemy import and_, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 
+from telecabine.hub.activity import record_facts
 from telecabine.hub.db import billing_records, stations
 from telecabine.hub.security import ADMIN, PRINCIPAL, STATION, json_error, requires
 from telecabine.hub.state import HUB
@@ -86,6 +87,8 @@ async def ingest(request: web.Request) -> web.Response:
     try:
         async with hub.engine.begin() as conn:
             await conn.execute(insert(billing_records).values(**values))
+            # Activity facts + rollups in the same transaction (issue 20.2).
+            await record_facts(conn, station.id, [(str(key_uuid), json.loads(body))])
     except IntegrityError:
         created = False
     async with hub.engine.connect() as conn:

@@ -28,6 +28,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from telecabine.hub.activity import decode_records, record_facts
 from telecabine.hub.billing_api import field_errors
 from telecabine.hub.db import billing_records
 from telecabine.hub.security import PRINCIPAL, STATION, json_error, requires
@@ -160,6 +161,10 @@ async def store_batch(
                 if new:
                     await conn.execute(
                         insert(billing_records), [_row(p, station_db_id, now) for p in new.values()]
+                    )
+                    # Activity facts + rollups in the same transaction (issue 20.2).
+                    await record_facts(
+                        conn, station_db_id, decode_records([(p.key, p.body) for p in new.values()])
                     )
             for p in new.values():
                 stored[p.key] = (p.digest, now)

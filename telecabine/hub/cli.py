@@ -31,6 +31,18 @@ def configure(parser: argparse.ArgumentParser) -> None:
     st.add_argument(
         "--replace", action="store_true", help="Nouveau jeton si elle existe / new token"
     )
+    st.add_argument(
+        "--organisation", default=None, help="Organisation (pharmacie, EHPAD) / owner organisation"
+    )
+    org = sub.add_parser(
+        "add-organisation", help="Enregistrer une pharmacie / un EHPAD / register an organisation"
+    )
+    org.add_argument("name")
+    org.add_argument("--kind", default="pharmacy", help="pharmacy | ehpad | health_centre | other")
+    org.add_argument("--finess", default=None, help="Numéro FINESS (9 caractères)")
+    org.add_argument("--am-number", default=None, help="Numéro Assurance Maladie (8-9 chiffres)")
+    ls = sub.add_parser("stations", help="Stations et présence / stations and presence")
+    ls.add_argument("--json", action="store_true", help="Sortie JSON / JSON output")
     doc = sub.add_parser("add-doctor", help="Créer un compte médecin / create a doctor account")
     doc.add_argument("--username", required=True)
     doc.add_argument("--name", required=True, help='Nom affiché, ex. "Dr Martin"')
@@ -43,6 +55,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     pw.add_argument("--username", required=True)
     pw.add_argument("--password-file", type=Path, default=None)
+    terr = sub.add_parser(
+        "set-territory",
+        help="Départements couverts par un médecin (proposé en premier) / doctor's départements",
+    )
+    terr.add_argument("--username", required=True)
+    terr.add_argument("departements", nargs="*", help="ex. 17 79 2A")
     cert = sub.add_parser("self-signed-cert", help="Certificat d'essai / trial certificate")
     cert.add_argument("directory", type=Path)
     cert.add_argument("--hostname", action="append", default=[], help="Nom ou IP (répétable)")
@@ -113,18 +131,34 @@ def run(args: argparse.Namespace) -> int:
         if action == "add-station":
             from telecabine.hub.accounts import register_station
 
-            token = asyncio.run(
-                _with_engine(
-                    settings, lambda e: register_station(e, args.name, replace=args.replace)
-                )
-            )
+            async def _register(engine):
+                token = await register_station(engine, args.name, replace=args.replace)
+                if args.organisation:
+                    from telecabine.hub.organisations import assign_station
+
+                    await assign_station(engine, args.name, args.organisation)
+                return token
+
+            token = asyncio.run(_with_engine(settings, _register))
             print("Jeton de la station (affiché une seule fois) / station token (shown once):")
             print(token)
             return 0
+        if action == "add-organisation":
+            return _add_organisation(settings, args)
+        if action == "stations":
+            return _stations(settings, args)
         if action == "add-doctor":
             return _add_doctor(settings, args)
         if action == "set-password":
             return _set_password(settings, args)
+        if action == "set-territory":
+            from telecabine.hub.appointments import set_territory
+
+            deps = asyncio.run(
+                _with_engine(settings, lambda e: set_territory(e, args.username, args.departements))
+            )
+            print(f"{args.username}: {' '.join(deps) or '—'}")
+            return 0
         asyncio.run(_serve(settings))
         return 0
     except AccountError as exc:
@@ -179,4 +213,41 @@ def _add_doctor(settings: HubSettings, args: argparse.Namespace) -> int:
         )
     )
     print(f"Compte créé / account created: {doctor.username}")
+    return 0
+
+
+def _add_organisation(settings: HubSettings, args: argparse.Namespace) -> int:
+    from telecabine.hub.organisations import add_organisation
+
+    asyncio.run(
+        _with_engine(
+            settings,
+            lambda e: add_organisation(
+                e, args.name, args.kind, finess=args.finess, am_number=args.am_number
+            ),
+        )
+    )
+    print(f"Organisation enregistrée / organisation registered: {args.name}")
+    return 0
+
+
+def _stations(settings: HubSettings, args: argparse.Namespace) -> int:
+    """``hub stations [--json]``: every registered station, online or not, last seen (UTC)."""
+    import json
+    from datetime import UTC, datetime
+
+    from telecabine.hub.presence import list_presence
+
+    now = datetime.now(UTC)
+    found = asyncio.run(
+        _with_engine(settings, lambda e: list_presence(e, now, settings.presence_window_s))
+    )
+    rows = [p.as_json() for p in found]
+    if args.json:
+        keys = ("station_id", "organisation", "online", "last_seen", "version", "audit_flag")
+        print(json.dumps([{k: r[k] for k in keys} for r in rows], indent=2))
+        return 0
+    print("station_id\tonline\tlast_seen")
+    for r in rows:
+        print(f"{r['station_id']}\t{str(r['online']).lower()}\t{r['last_seen'] or '-'}")
     return 0

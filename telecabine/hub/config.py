@@ -79,6 +79,76 @@ class HubSettings(BaseSettings):
         "dropping (media is peer-to-peer and may still flow) before the other side is told.",
     )
 
+    # --- fleet: presence, alerts (issues 15.4, 20) ------------------------------------------
+    presence_window_s: float = Field(
+        default=60.0,
+        gt=0,
+        description="A station is online when its heartbeat or signaling "
+        "socket was seen within this many seconds.",
+    )
+    monitor_interval_s: float = Field(
+        default=15.0,
+        gt=0,
+        description="How often the hub refreshes socket presence and checks "
+        "for offline cabins and failing equipment (alerts).",
+    )
+    heartbeat_history_every_s: float = Field(
+        default=300.0,
+        ge=0,
+        description="A heartbeat is kept in the cabin's history at most "
+        "this often (and whenever its equipment or version changes).",
+    )
+    heartbeat_history_keep: int = Field(
+        default=288, ge=1, description="Heartbeats kept per cabin (older ones are pruned)."
+    )
+    offline_alert_after_s: float = Field(
+        default=300.0, ge=0, description="E-mail when a cabin has been offline this long."
+    )
+    billing_stale_after_s: float = Field(
+        default=24 * 3600.0, gt=0, description="Fleet page: billing not synced for this long."
+    )
+    fleet_min_version: str | None = Field(
+        default=None, description='Fleet page: versions older than this are "old", e.g. "1.4".'
+    )
+    alert_to: list[str] = Field(
+        default_factory=list, description="Addresses that receive fleet alerts (none: no mail)."
+    )
+    alert_from: str = Field(default="telecabine-hub@localhost", description="Alert sender.")
+    smtp_host: str | None = Field(default=None, description="SMTP server for fleet alerts.")
+    smtp_port: int = Field(default=587, ge=1, le=65535, description="SMTP port.")
+    smtp_starttls: bool = Field(default=True, description="Upgrade the SMTP link (STARTTLS).")
+    smtp_username: str | None = Field(default=None, description="SMTP login, if required.")
+    smtp_password: SecretStr | None = Field(default=None, description="SMTP password.")
+    smtp_password_file: Path | None = Field(default=None, description="File holding it.")
+    smtp_timeout_s: float = Field(default=10.0, gt=0, description="SMTP timeout.")
+
+    public_url: str | None = Field(
+        default=None,
+        description="The hub's address as doctors reach it (https://hub.example.org): invitation "
+        "links use it, never localhost unless it is set so.",
+    )
+    invite_smtp_host: str | None = Field(
+        default=None, description="Mail relay for invitations and reminders (none = not sent)."
+    )
+    invite_smtp_port: int = Field(default=587, ge=1, le=65535, description="Mail relay port.")
+    invite_smtp_security: str = Field(
+        default="starttls", description="starttls, tls (implicit) or none (loopback relay only)."
+    )
+    invite_smtp_sender: str = Field(
+        default="no-reply@localhost", description="From address of invitations and reminders."
+    )
+    invite_smtp_ca_bundle: Path | None = Field(
+        default=None, description="CA bundle of the relay's certificate (else the system's)."
+    )
+    invite_code_secret: SecretStr | None = Field(
+        default=None,
+        description="Key for the invitation codes' HMAC (random per start when unset: codes then "
+        "do not survive a restart).",
+    )
+    invite_max_code_attempts: int = Field(
+        default=20, ge=1, description="Wrong codes before an invitation link is locked."
+    )
+
     @model_validator(mode="after")
     def _cert_and_key_together(self) -> HubSettings:
         if (self.cert_file is None) != (self.key_file is None):

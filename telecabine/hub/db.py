@@ -54,6 +54,13 @@ stations = Table(
     Column("name", String(64), nullable=False, unique=True),
     Column("token_hash", String(64), nullable=False, unique=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    # The pharmacy / EHPAD the cabin belongs to (fleet_tables.organisations; TLM cap per org).
+    Column(
+        "organisation_id",
+        Integer,
+        ForeignKey("organisations.id", ondelete="SET NULL"),
+        nullable=True,
+    ),
 )
 
 sessions = Table(
@@ -80,6 +87,8 @@ encounters = Table(
     Column("status", String(16), nullable=False),
     Column("doctor_id", Integer, ForeignKey("doctors.id"), nullable=True),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("taken_at", DateTime(timezone=True), nullable=True),  # activity: wait = take - queue
+    Column("ended_at", DateTime(timezone=True), nullable=True),  # activity: call duration
 )
 
 billing_records = Table(
@@ -102,6 +111,9 @@ bus_messages = Table(
     Column("body", Text, nullable=False),  # a signaling message too large for NOTIFY
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
+
+# The fleet tables (organisations, presence, rollups) register on the same metadata.
+import telecabine.hub.fleet_tables  # noqa: E402, F401
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 

@@ -15,10 +15,16 @@ from aiohttp import WSCloseCode, web
 
 from telecabine.hub import (
     accounts,
+    alerts,
+    appointments,
     billing_api,
     billing_batch,
     documents,
+    expertise,
+    fleet_api,
+    organisations,
     pages,
+    presence,
     signaling_ws,
     waiting_room,
 )
@@ -34,6 +40,7 @@ from telecabine.hub.security import (
 )
 from telecabine.hub.state import HUB, HubState
 from telecabine.protocol.billing import BATCH_PATH
+from telecabine.protocol.heartbeat import HEARTBEAT_PATH, MY_ACTIVITY_PATH, TLM_ALLOWANCE_PATH
 
 create_doctor = accounts.create_doctor
 register_station = accounts.register_station
@@ -78,9 +85,15 @@ async def _on_startup(app: web.Application) -> None:
     elif hub.settings.signaling:
         # Other instances may hold live stations: drop only entries nobody answers for.
         await signaling_ws.drop_orphans(hub)
+    # Fleet presence and alerts (issue 20.1): socket presence goes to the DB every tick.
+    monitor = alerts.Monitor(hub.engine, hub.settings, lambda: list(hub.connections.stations))
+    app[alerts.MONITOR] = monitor
+    monitor.start()
 
 
 async def _on_shutdown(app: web.Application) -> None:
+    if alerts.MONITOR in app:
+        await app[alerts.MONITOR].stop()
     for task in list(app[HUB].tasks):
         task.cancel()
     for ws in app[HUB].connections.all_sockets():
@@ -119,9 +132,15 @@ def create_app(settings: HubSettings | None = None) -> web.Application:
     r.add_get("/api/v1/billing-records", billing_api.list_records)
     r.add_get("/api/v1/billing-records.csv", billing_api.export_csv)
     r.add_post("/api/v1/documents/render", documents.render)
+    r.add_post(HEARTBEAT_PATH, presence.heartbeat)
+    r.add_get(TLM_ALLOWANCE_PATH, organisations.tlm_allowance_route)
+    r.add_get(MY_ACTIVITY_PATH, organisations.station_activity_route)
+    fleet_api.add_routes(r)
     r.add_get("/ws/station", signaling_ws.station_ws)
     r.add_get("/ws/doctor", signaling_ws.doctor_ws)
+    expertise.setup(app)
     app.on_startup.append(_on_startup)
+    appointments.setup(app)  # after _on_startup: its reminder task needs the migrated DB
     app.on_shutdown.append(_on_shutdown)
     app.on_cleanup.append(_on_cleanup)
     return app

@@ -331,7 +331,11 @@ async def doctor_ws(request: web.Request) -> web.StreamResponse:
     # can show the call view again and answer the station's next offer (ICE restart).
     for ref in await room.taken(hub.engine, doctor_id=doctor.id):
         servers = ice_servers(hub.settings, f"doctor-{doctor.id}", time.time())
-        await _send(ws, sig.Taken(encounter_id=ref.encounter_id, ice_servers=servers))
+        await _send(
+            ws,
+            sig.Taken(encounter_id=ref.encounter_id, ice_servers=servers, cabin=ref.cabin,
+                      age_band=ref.age_band, reason=ref.reason),
+        )  # fmt: skip
 
     async def handle(msg) -> None:
         if isinstance(msg, sig.Take):

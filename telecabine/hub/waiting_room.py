@@ -39,6 +39,10 @@ class EncounterRef:
     station_id: int
     doctor_id: int | None
     status: str
+    # What the waiting room showed (no identity): set by ``taken`` for the console's reminder.
+    cabin: str | None = None
+    age_band: str | None = None
+    reason: str | None = None
 
 
 def _aware(value: datetime) -> datetime:
@@ -154,7 +158,7 @@ async def take(engine: AsyncEngine, encounter_id: str, doctor_id: int, now: date
         result = await conn.execute(
             update(encounters)
             .where(encounters.c.encounter_id == encounter_id, encounters.c.status == QUEUED)
-            .values(status=TAKEN, doctor_id=doctor_id, updated_at=now)
+            .values(status=TAKEN, doctor_id=doctor_id, updated_at=now, taken_at=now)
         )
     if result.rowcount == 1:
         ref = await get(engine, encounter_id)
@@ -174,7 +178,7 @@ async def close(engine: AsyncEngine, encounter_id: str, status: str, now: dateti
         result = await conn.execute(
             update(encounters)
             .where(encounters.c.encounter_id == encounter_id, encounters.c.status.in_(_OPEN))
-            .values(status=status, updated_at=now)
+            .values(status=status, updated_at=now, ended_at=now)
         )
     return result.rowcount == 1
 
@@ -212,7 +216,10 @@ async def taken(
     engine: AsyncEngine, *, station_id: int | None = None, doctor_id: int | None = None
 ):
     """Encounters in a call (status ``taken``) for a station or a doctor."""
-    query = select(encounters.c.encounter_id, encounters.c.station_id, encounters.c.doctor_id)
+    query = select(
+        encounters.c.encounter_id, encounters.c.station_id, encounters.c.doctor_id,
+        encounters.c.cabin, encounters.c.age_band, encounters.c.reason,
+    )  # fmt: skip
     query = query.where(encounters.c.status == TAKEN)
     if station_id is not None:
         query = query.where(encounters.c.station_id == station_id)
@@ -220,7 +227,12 @@ async def taken(
         query = query.where(encounters.c.doctor_id == doctor_id)
     async with engine.connect() as conn:
         rows = (await conn.execute(query)).all()
-    return [EncounterRef(r.encounter_id, r.station_id, r.doctor_id, TAKEN) for r in rows]
+    return [
+        EncounterRef(
+            r.encounter_id, r.station_id, r.doctor_id, TAKEN, r.cabin, r.age_band, r.reason
+        )
+        for r in rows
+    ]
 
 
 async def drop_all_queued(engine: AsyncEngine, now: datetime) -> int:

@@ -9,14 +9,22 @@ exception); ``allowed`` restricts which direction's types are accepted
 Vitals carry LOINC codes and UCUM units (the values the BLE service publishes). Documents are
 sent as ``document_begin`` / ``document_chunk`` (base64 of at most 16 KiB each) /
 ``document_end`` and verified with SHA-256 before being acknowledged with ``document_ack``.
+
+Nothing is lost across a reconnection: a message that carries an ``id`` (chat, measurement
+request, camera and stethoscope requests, vital) is kept by its sender until the other side
+answers ``ack`` with that id, and sent again when a new channel opens; the receiver acts on an
+id once and acknowledges duplicates without acting again. ``patient_context`` (station ->
+doctor, on every channel open) tells the doctor who took the call who the patient is: INS
+traits, the INS matricule only for a *qualified* identity (otherwise the NIR masked), the
+reason, the parcours verdict, the vitals already measured and the accompanying professional.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
 
 from telecabine.protocol.envelope import (
     ERR_INVALID,
@@ -37,8 +45,12 @@ __all__ = [
     "MAX_DOCUMENT_BYTES",
     "MEASUREMENT_KINDS",
     "STATION_TO_DOCTOR",
+    "Ack",
     "CameraChanged",
     "Chat",
+    "ContextEligibility",
+    "ContextIdentity",
+    "ContextStaff",
     "DataChannelMessage",
     "DoctorInfo",
     "DocumentAck",
@@ -49,6 +61,7 @@ __all__ = [
     "Error",
     "Hello",
     "MeasurementStatus",
+    "PatientContext",
     "RequestMeasurement",
     "StethoscopeChanged",
     "StethoscopeRequest",
@@ -107,6 +120,7 @@ class Vital(_Message):
     method: Annotated[str, Field(max_length=80, pattern=r"^(manual|device:.+)$")]
     measured_at: datetime
     flag: Literal["normal", "low", "high", "critical"] | None = None
+    id: Id | None = None  # set when sent live (acknowledged); absent inside patient_context
 
 
 class CameraChanged(_Message):
@@ -149,6 +163,76 @@ class Error(_Message):
     message: Annotated[str, Field(max_length=500)] = ""
 
 
+INS_STATUSES = ("provisoire", "recuperee", "validee", "qualifiee")
+
+
+class ContextIdentity(BaseModel):
+    """The patient's INS traits as the doctor may see them.
+
+    ``matricule`` (the INS matricule, grouped digits) and ``ins_oid`` only for a qualified
+    identity (ANS "Référentiel INS"); otherwise at most ``nir_masked``.
+    """
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    birth_name: Annotated[str, Field(min_length=1, max_length=100)]
+    first_names: Annotated[str, Field(min_length=1, max_length=200)]
+    used_name: Annotated[str, Field(max_length=100)] | None = None
+    birth_date: date | None = None
+    sex: Literal["M", "F", "I"] | None = None
+    ins_status: Literal["provisoire", "recuperee", "validee", "qualifiee"] = "provisoire"
+    matricule: Annotated[str, Field(pattern=r"^[0-9AB ]{15,21}$")] | None = None
+    ins_oid: Annotated[str, Field(pattern=r"^(urn:oid:)?[0-9.]{1,64}$")] | None = None
+    nir_masked: Annotated[str, Field(max_length=32)] | None = None
+    no_nir_reason: Annotated[str, Field(max_length=40)] | None = None
+
+    @model_validator(mode="after")
+    def _matricule_only_when_qualified(self) -> ContextIdentity:
+        if (self.matricule or self.ins_oid) and self.ins_status != "qualifiee":
+            raise ValueError("matricule INS réservé à une identité qualifiée / INS number only"
+                             " for a qualified identity")  # fmt: skip
+        return self
+
+
+class ContextEligibility(BaseModel):
+    """The parcours de soins verdict of the intake answers (None = not known)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    in_parcours: bool | None = None
+    explanation_fr: Text = ""
+    explanation_en: Text = ""
+
+
+class ContextStaff(BaseModel):
+    """The professional accompanying the patient in the cabin."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    name: Annotated[str, Field(min_length=1, max_length=120)]
+    role: Literal["pharmacist", "nurse", "care_assistant", "admin", "other"] = "other"
+
+
+class PatientContext(_Message):
+    """What the doctor who took the call needs: sent on every channel open (never in the
+    waiting room, which shows no identity)."""
+
+    type: Literal["patient_context"] = "patient_context"
+    encounter_id: Id
+    identity: ContextIdentity | None = None
+    reason: Text = ""
+    eligibility: ContextEligibility | None = None
+    vitals: Annotated[list[Vital], Field(max_length=64)] = []
+    staff: ContextStaff | None = None
+
+
+class Ack(_Message):
+    """Receipt of a message that carried ``id`` (either direction)."""
+
+    type: Literal["ack"] = "ack"
+    id: Id
+
+
 # --- either direction ----------------------------------------------------------------------------
 
 
@@ -172,6 +256,7 @@ class RequestMeasurement(_Message):
 
     type: Literal["request_measurement"] = "request_measurement"
     kind: MeasurementKind
+    id: Id | None = None
 
 
 class SwitchCamera(_Message):
@@ -179,6 +264,7 @@ class SwitchCamera(_Message):
 
     type: Literal["switch_camera"] = "switch_camera"
     role: CameraRole
+    id: Id | None = None
 
 
 class StethoscopeRequest(_Message):
@@ -186,6 +272,7 @@ class StethoscopeRequest(_Message):
 
     type: Literal["stethoscope"] = "stethoscope"
     on: bool
+    id: Id | None = None
 
 
 class DocumentBegin(_Message):
@@ -239,6 +326,8 @@ class EndCall(_Message):
 
 _ALL = (
     Hello,
+    PatientContext,
+    Ack,
     Vital,
     CameraChanged,
     StethoscopeChanged,
@@ -256,6 +345,8 @@ _ALL = (
 )
 DataChannelMessage = Annotated[
     Hello
+    | PatientContext
+    | Ack
     | Vital
     | CameraChanged
     | StethoscopeChanged
@@ -277,6 +368,8 @@ ALL_TYPES = frozenset(m.model_fields["type"].default for m in _ALL)
 STATION_TO_DOCTOR = frozenset(
     {
         "hello",
+        "patient_context",
+        "ack",
         "vital",
         "camera_changed",
         "stethoscope_changed",
@@ -288,6 +381,7 @@ STATION_TO_DOCTOR = frozenset(
 )
 DOCTOR_TO_STATION = frozenset(
     {
+        "ack",
         "request_measurement",
         "switch_camera",
         "stethoscope",

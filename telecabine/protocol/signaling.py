@@ -188,6 +188,11 @@ class Taken(_Message):
     type: Literal["taken"] = "taken"
     encounter_id: EncounterId
     ice_servers: list[IceServer] = []
+    # What the waiting room showed (no identity), so a console reloaded mid-call keeps its
+    # header; optional for older hubs.
+    cabin: Annotated[str, Field(max_length=64)] | None = None
+    age_band: Annotated[str, Field(max_length=16)] | None = None
+    reason: ShortText | None = None
 
 
 # --- relayed inside an encounter room ------------------------------------------------------------

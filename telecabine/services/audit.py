@@ -88,6 +88,23 @@ class AuditTrail:
             staff_actor(staff_id), "settings_changed", details={"keys": sorted(keys)}, now=now
         )
 
+    def report_event(
+        self, staff_id: int | None, encounter_id: str, event: str, now: datetime | None = None
+    ):
+        """What happened to the report for the médecin traitant (queued, sent, objected,
+        no_address, refused...); ids and the event code only."""
+        self._audit.record(
+            staff_actor(staff_id), f"mt_report_{event}", "encounter", encounter_id, now=now
+        )
+
+    def expertise_event(
+        self, staff_id: int | None, request_uuid: str, event: str, now: datetime | None = None
+    ):
+        """A télé-expertise request queued / answered / printed (ids only)."""
+        self._audit.record(
+            staff_actor(staff_id), f"expertise_{event}", "expertise", request_uuid, now=now
+        )
+
     def verify(self) -> ChainBreak | None:
         """First broken link of the chain, or None."""
         return self._audit.find_break()

@@ -9,12 +9,13 @@ year's total survives the purge of synced billing records. Reading the total nev
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from sqlmodel import select
 
-from telecabine.store.tables import PharmacistTally
+from telecabine.store.tables import AuditEntry, PharmacistTally
 
 ZERO = Decimal("0.00")
 
@@ -41,3 +42,16 @@ def pharmacist_year_to_date(store: Any, station_id: str, year: int) -> Decimal:
             )
         ).all()
     return sum((Decimal(a) for a in amounts), ZERO)
+
+
+def acts_closed_since(store: Any, since: datetime) -> int:
+    """Consultations closed on this station since ``since`` (the audit trail is never purged,
+    so the count survives local retention)."""
+    from sqlalchemy import func
+
+    with store.read() as session:
+        return session.exec(
+            select(func.count()).where(
+                AuditEntry.action == "encounter_closed", AuditEntry.at >= since
+            )
+        ).one()

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -69,6 +70,12 @@ class Measurer(Protocol):
     def add_status_listener(self, listener: Callable[[Any], None]) -> Callable: ...
 
     async def measure(self, encounter_id: str, kind: Any) -> Any: ...
+
+
+class ContextSource(Protocol):
+    """Reads what the doctor is told about the patient (``services.call_context``)."""
+
+    def read(self, encounter_id: str) -> dc.PatientContext: ...
 
 
 class DocumentPrinter(Protocol):
@@ -136,8 +143,16 @@ class ConsultationService:
         measurement: Measurer | None = None,
         printer: DocumentPrinter | None = None,
         audit: CallAudit | None = None,
+        context: ContextSource | None = None,
     ) -> None:
         self.encounters = encounters
+        if context is None:  # default: the same store the encounter repository works on
+            store = getattr(encounters, "_store", None)
+            if store is not None and hasattr(store, "patients") and hasattr(store, "staff"):
+                from telecabine.services.call_context import CallContextReader
+
+                context = CallContextReader(store)
+        self.context = context
         self.audit = audit  # app.py binds it to the signed-in staff (issue 9 audit trail)
         self.setup = setup
         self.measurement = measurement
@@ -179,6 +194,8 @@ class ConsultationService:
             timing=s.timing,
         )  # fmt: skip
         self._wire(call)
+        call.context = self._patient_context
+        self._show_known_vitals()
         self.signaling = HubSignaling(s.hub_url, s.station_token, call.on_signal)
         try:
             await self.signaling.connect()
@@ -193,6 +210,23 @@ class ConsultationService:
         if self.signaling is None:
             raise SignalingError("Pas de connexion au serveur / not connected to the server")
         await self.signaling.send(message)
+
+    def _patient_context(self) -> dc.PatientContext | None:
+        """Identity, reason, verdict, vitals and staff for the doctor (on every channel open)."""
+        if self.context is None or self.encounter_id is None:
+            return None
+        return self.context.read(self.encounter_id)
+
+    def _show_known_vitals(self) -> None:
+        """The vitals measured before the call, to the screen's strip (latest per measure)."""
+        try:
+            context = self._patient_context()
+        except Exception:  # the strip fills as new measures come
+            log.exception("vitals of the encounter unavailable")
+            return
+        for vital in context.vitals if context is not None else []:
+            for cb in self.events.vital:
+                cb(vital)
 
     def _wire(self, call: CallSession) -> None:
         o = call.observers
@@ -291,7 +325,7 @@ class ConsultationService:
         if encounter_id != self.encounter_id or self.call is None:
             return
         fields = obs.as_vital_fields() if hasattr(obs, "as_vital_fields") else dict(obs)
-        self.call.send(dc.Vital(**fields))
+        self.call.send_reliable(dc.Vital(**fields, id=f"v-{uuid.uuid4().hex[:16]}"))
         for cb in self.events.vital:
             cb(obs)
 
@@ -306,13 +340,16 @@ class ConsultationService:
             self.call.send(dc.MeasurementStatus(kind=kind, status=status))
 
     def send_chat(self, text: str) -> bool:
-        """Send a chat line to the doctor."""
-        if self.call is None:
-            return False
-        import uuid
+        """Send a chat line to the doctor (kept and sent again until she acknowledges it).
 
-        return self.call.send(dc.Chat(id=uuid.uuid4().hex[:16], text=text[:2000],
-                                      at=datetime.now(UTC), **{"from": "station"}))  # fmt: skip
+        False when there is no call or nothing to send; True once it is queued.
+        """
+        text = text.strip()
+        if self.call is None or not text:
+            return False
+        self.call.send_reliable(dc.Chat(id=f"s-{uuid.uuid4().hex[:16]}", text=text[:2000],
+                                        at=datetime.now(UTC), **{"from": "station"}))  # fmt: skip
+        return True
 
     def watch_camera(self, source: Any) -> None:
         """Follow a video source's health (``devices.camera`` listener, called from its thread).

@@ -130,6 +130,10 @@ class Preview:
 
     coverage: Coverage
     accompanying: AccompanyingAct
+    # TLM already used this year and where the figure comes from: "hub" (every cabin of the
+    # pharmacy) or "station" (this cabin's own count, hub unreachable). None: not a pharmacist.
+    tlm_used: Any = None
+    tlm_source: str | None = None
 
 
 @dataclass(frozen=True)
@@ -138,6 +142,8 @@ class _Amounts:
     on: date
     accompanying: AccompanyingAct
     coverage: Coverage
+    tlm_used: Any = None
+    tlm_source: str | None = None
 
 
 def act_from_summary(summary: dict[str, Any] | None) -> DoctorAct | None:
@@ -193,8 +199,12 @@ class WrapUpService:
         tariffs: TariffTable | None = None,
         rules: StationRules | None = None,
         tz: tzinfo | None = None,
+        org_tlm_used: Callable[[int], Any] | None = None,
     ) -> None:
         self._store = store
+        # The pharmacy's TLM used this year across its cabins, as last fetched from the hub
+        # (services.tlm_allowance.OrgAllowanceCache.get); None when unknown or stale (offline).
+        self._org_tlm_used = org_tlm_used
         self._station_id = station_id
         self._clock = clock
         self._on_closed = on_closed  # e.g. SyncWorker.wake
@@ -246,10 +256,10 @@ class WrapUpService:
         try:
             role = AccompanyingRole(form.accompanying_role)
             # The 750 EUR/year TLM cap: what this cabin already billed this calendar year.
-            ytd = (
-                pharmacist_year_to_date(self._store, self._station_id, on.year)
+            ytd, source = (
+                self._tlm_year_to_date(on.year)
                 if role is AccompanyingRole.PHARMACIST
-                else None
+                else (None, None)
             )
             acc = accompanying_act(
                 role, on, nurse_setting=form.nurse_setting, table=self._tariffs,
@@ -266,7 +276,14 @@ class WrapUpService:
             raise WrapUpError(
                 exc.code, exc.message_fr, exc.message_en, field=exc.field or "act_code"
             ) from None
-        return _Amounts(patient, on, acc, coverage)
+        return _Amounts(patient, on, acc, coverage, ytd, source)
+
+    def _tlm_year_to_date(self, year: int) -> tuple[Any, str]:
+        """(TLM used this year, "hub" | "station"): the pharmacy's figure when the hub gave
+        one recently, never below this cabin's own count (records not yet synced)."""
+        local = pharmacist_year_to_date(self._store, self._station_id, year)
+        org = self._org_tlm_used(year) if self._org_tlm_used is not None else None
+        return (max(org, local), "hub") if org is not None else (local, "station")
 
     def preview(self, encounter_id: str, form: WrapUpForm) -> Preview:
         """Who pays what with the form as it stands (no checklist needed); ``WrapUpError`` if
@@ -276,7 +293,7 @@ class WrapUpService:
             raise _error("doctor_act", "Indiquez l'acte du médecin (ex. TCG).",
                          "Enter the doctor's act (e.g. TCG).", "act_code")  # fmt: skip
         amounts = self._amounts(encounter_id, form, doctor)
-        return Preview(amounts.coverage, amounts.accompanying)
+        return Preview(amounts.coverage, amounts.accompanying, amounts.tlm_used, amounts.tlm_source)
 
     def billing_payload(self, encounter_id: str, form: WrapUpForm, record_uuid: str) -> dict:
         """The billing record body (validated like the hub does); raises ``WrapUpError``."""

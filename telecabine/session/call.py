@@ -23,7 +23,7 @@ from typing import Any, Literal, Protocol
 from telecabine.protocol import datachannel as dc
 from telecabine.protocol import signaling as sig
 from telecabine.session.documents import DocumentAssembler, DocumentError, ReceivedDocument
-from telecabine.session.encoders import DEFAULT_ENCODING, VideoEncoding
+from telecabine.session.encoders import DEFAULT_ENCODING, ENCODE_STATS, VideoEncoding
 from telecabine.session.media_in import AudioPlayer, RemoteVideo
 from telecabine.session.peer import StationPeer
 from telecabine.session.quality import QualityTracker, ResolutionAdapter, describe
@@ -40,6 +40,11 @@ CallState = Literal["idle", "waiting", "connecting", "in_call", "reconnecting", 
 IncidentKind = Literal[
     "disconnect", "reconnect", "device_lost", "poor_quality", "document_rejected", "call_failed"
 ]
+
+
+MAX_OUTBOX = 256  # unacknowledged station -> doctor messages kept for resending
+MAX_SEEN_IDS = 10_000
+_DOCUMENT_MESSAGES = (dc.DocumentBegin, dc.DocumentChunk, dc.DocumentEnd)
 
 
 class SignalingPort(Protocol):
@@ -120,13 +125,20 @@ class CallSession:
         self.incidents: list[Incident] = []
         self.quality = QualityTracker()
         self.resolution = ResolutionAdapter(max_height, fps)
-        self._fps_mark: tuple[float, int] | None = None
+        self._fps_mark: tuple[float, int, float] | None = None
         self.peer: StationPeer | None = None
         self.restarts = 0
         self.connected_at: float | None = None
         self.called_at: float | None = None
         self._ice_servers: list[dict[str, Any]] = []
         self._documents = DocumentAssembler()
+        self._documents_done: set[str] = set()
+        # Reliable delivery (see protocol.datachannel): what we sent with an id and the doctor
+        # has not acknowledged yet (re-sent on every channel open), and the ids we acted on.
+        self._outbox: dict[str, Any] = {}
+        self._seen_ids: set[str] = set()
+        # Called on every channel open, after hello: the patient_context message (or None).
+        self.context: Callable[[], Any] | None = None
         self._watchdog: asyncio.Task | None = None
         self._tasks: set[asyncio.Task] = set()
 
@@ -145,6 +157,22 @@ class CallSession:
     def send(self, message: Any) -> bool:
         """Send a data-channel message to the doctor (False when not connected)."""
         return self.peer is not None and self.peer.send(message)
+
+    def send_reliable(self, message: Any) -> bool:
+        """Send a message that carries an ``id`` and keep it until the doctor's ``ack``.
+
+        Not connected (or the channel drops before the ack): it goes again, in order, when the
+        next channel opens. Returns whether it left now.
+        """
+        if len(self._outbox) >= MAX_OUTBOX:  # a doctor who never acks: drop the oldest
+            self._outbox.pop(next(iter(self._outbox)))
+        self._outbox[message.id] = message
+        return self.send(message)
+
+    @property
+    def unacknowledged(self) -> int:
+        """How many messages wait for the doctor's acknowledgement."""
+        return len(self._outbox)
 
     def switch_camera(self, role: str) -> bool:
         """Make ``role`` the live camera on the same track; False if it does not exist."""
@@ -256,6 +284,16 @@ class CallSession:
                      cameras=[r for r in self.cameras if r in dc.CAMERA_ROLES],
                      live_camera=self.video.role, stethoscope=self.audio.stethoscope_on)
         )  # fmt: skip
+        if self.context is not None:
+            try:
+                context = self.context()
+            except Exception:  # the call goes on without it; the doctor can ask the cabin
+                log.exception("patient context unavailable")
+                context = None
+            if context is not None:
+                self.send(context)
+        for message in list(self._outbox.values()):
+            self.send(message)
 
     async def _watch(self) -> None:
         """Connection supervisor: detect stalls, rebuild the peer, sample quality."""
@@ -301,14 +339,18 @@ class CallSession:
                 await self._connect(first=False)
 
     def _adapt_resolution(self, now: float) -> None:
-        sent = self.video.frames_sent
+        sent, encoding = self.video.frames_sent, ENCODE_STATS.wall_s
         if self._fps_mark is not None and now > self._fps_mark[0]:
-            fps = (sent - self._fps_mark[1]) / (now - self._fps_mark[0])
-            height = self.resolution.update(fps, now)
+            dt = now - self._fps_mark[0]
+            fps = (sent - self._fps_mark[1]) / dt
+            spent = encoding - self._fps_mark[2]  # (negative if a benchmark reset the totals)
+            busy = spent / dt if spent >= 0 else None
+            height = self.resolution.update(fps, now, busy)
             if height is not None:
-                log.info("encoder at %.0f fps: sending %d lines", fps, height)
+                log.info("encoder at %.0f fps, busy %s: sending %d lines", fps,
+                         "?" if busy is None else f"{busy:.0%}", height)  # fmt: skip
                 self.video.max_height = height
-        self._fps_mark = (now, sent)
+        self._fps_mark = (now, sent, encoding)
 
     async def _sample_quality(self, peer: StationPeer, now: float) -> None:
         self._adapt_resolution(now)
@@ -325,6 +367,17 @@ class CallSession:
     # --- data channel in -------------------------------------------------------------------------
 
     async def _on_channel_message(self, msg: Any) -> None:
+        if isinstance(msg, dc.Ack):
+            self._outbox.pop(msg.id, None)
+            return
+        msg_id = getattr(msg, "id", None)
+        if msg_id is not None and not isinstance(msg, _DOCUMENT_MESSAGES):
+            self.send(dc.Ack(id=msg_id))
+            if msg_id in self._seen_ids:
+                return  # sent again after a reconnection: already acted on
+            if len(self._seen_ids) >= MAX_SEEN_IDS:
+                self._seen_ids.clear()  # ids are random: forgetting old ones risks nothing
+            self._seen_ids.add(msg_id)
         if isinstance(msg, dc.SwitchCamera):
             if not self.switch_camera(msg.role):
                 self.send(
@@ -340,6 +393,10 @@ class CallSession:
                 await result
 
     async def _on_document_message(self, msg: Any) -> None:
+        if msg.id in self._documents_done:  # the console sent it again (it missed our ack)
+            if isinstance(msg, dc.DocumentEnd):
+                self.send(dc.DocumentAck(id=msg.id, ok=True))
+            return
         try:
             if isinstance(msg, dc.DocumentBegin):
                 self._documents.begin(msg)
@@ -347,6 +404,7 @@ class CallSession:
                 self._documents.chunk(msg)
             else:
                 doc = self._documents.end(msg)
+                self._documents_done.add(doc.id)
                 for cb in self.observers.on_document:
                     await cb(doc)
                 self.send(dc.DocumentAck(id=doc.id, ok=True))

@@ -58,6 +58,8 @@ class StationPeer:
         self.pc = RTCPeerConnection(RTCConfiguration(iceServers=servers or None))
         self.pc.addTrack(PeerTrack(audio))
         video_sender = self.pc.addTrack(PeerTrack(video))
+        self.video_sender = video_sender
+        self.max_bitrate: int | None = None
         # Put video in its own MediaStream (msid): browsers lip-sync tracks of one stream by
         # delaying video to the audio jitter buffer (~100 ms measured). For a consultation the
         # lowest video delay matters more than lip sync within a few tens of milliseconds.
@@ -188,8 +190,19 @@ class StationPeer:
         self.channel.send(dc.encode(message))
         return True
 
+    def set_max_bitrate(self, bitrate: int | None) -> None:
+        """Cap the outgoing video at ``bitrate`` bps (``None``: only the browser's REMB limits it).
+
+        Applied at once if the encoder exists, and again at every :meth:`sample` (aiortc
+        builds the encoder at the first frame).
+        """
+        self.max_bitrate = bitrate
+        encoders.cap_bitrate(self.video_sender, bitrate)
+
     async def sample(self) -> Sample:
         """RTT, loss and outgoing video bitrate since the previous call (from getStats)."""
+        if self.max_bitrate is not None:
+            encoders.cap_bitrate(self.video_sender, self.max_bitrate)
         report = await self.pc.getStats()
         rtt = loss = None
         sent = None

@@ -28,9 +28,13 @@ if TYPE_CHECKING:
     from telecabine.config import Settings
     from telecabine.store.repositories import (
         AuditRepository,
+        CareContactRepository,
         EncounterRepository,
+        ExpertiseRepository,
+        MailOutboxRepository,
         OutboxRepository,
         PatientRepository,
+        ResidentRepository,
         StaffRepository,
     )
 
@@ -154,6 +158,34 @@ class Store:
         from telecabine.store.repositories import OutboxRepository
 
         return OutboxRepository(self)
+
+    @property
+    def care_contacts(self) -> CareContactRepository:
+        """The médecin traitant of each patient (name, RPPS, secure e-mail)."""
+        from telecabine.store.repositories import CareContactRepository
+
+        return CareContactRepository(self)
+
+    @property
+    def mail_outbox(self) -> MailOutboxRepository:
+        """Report e-mails waiting to leave."""
+        from telecabine.store.repositories import MailOutboxRepository
+
+        return MailOutboxRepository(self)
+
+    @property
+    def expertise(self) -> ExpertiseRepository:
+        """Télé-expertise requests, photos and answers."""
+        from telecabine.store.repositories import ExpertiseRepository
+
+        return ExpertiseRepository(self)
+
+    @property
+    def residents(self) -> ResidentRepository:
+        """EHPAD residents (room, ALD, representatives, consent on file)."""
+        from telecabine.store.repositories import ResidentRepository
+
+        return ResidentRepository(self)
 
     @property
     def staff(self) -> StaffRepository:

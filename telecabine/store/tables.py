@@ -214,3 +214,115 @@ class AuditEntry(SQLModel, table=True):
     details_json: str = "{}"
     prev_hash: str
     hash: str
+
+
+CARE_CONTACT_ROLES = ("medecin_traitant",)
+MAIL_STATUSES = ("pending", "sent", "failed")
+
+
+class CareContact(SQLModel, table=True):
+    """A professional who follows the patient outside the cabin (the médecin traitant), with the
+    secure (MSSanté) address the teleconsultation report goes to."""
+
+    __tablename__ = "care_contact"
+    __table_args__ = (Index("ux_care_contact_patient_role", "patient_id", "role", unique=True),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    patient_id: int = Field(foreign_key="patient.id")
+    role: str = "medecin_traitant"  # one of CARE_CONTACT_ROLES
+    name: str
+    rpps: str | None = None
+    email: str | None = None  # secure messaging address (MSSanté) the reports go to
+    updated_at: datetime = Field(sa_column=_utc_col())
+
+
+class MailOutboxEntry(SQLModel, table=True):
+    """A report e-mail waiting to leave (offline-first, retried), kept inside the encrypted DB."""
+
+    __tablename__ = "mail_outbox"
+    __table_args__ = (
+        Index("ix_mail_outbox_due", "status", "next_attempt_at"),
+        Index("ux_mail_outbox_encounter_kind", "encounter_id", "kind", unique=True),
+    )
+
+    id: str = Field(primary_key=True, max_length=36)  # uuid4 text, also the Message-ID's left part
+    encounter_id: str = Field(foreign_key="encounter.id")
+    kind: str = "mt_report"
+    recipient: str
+    document_id: str = Field(foreign_key="document.id")
+    status: str = "pending"  # one of MAIL_STATUSES
+    attempts: int = 0
+    next_attempt_at: datetime = Field(sa_column=_utc_col())
+    last_error: str | None = None
+    sent_at: datetime | None = Field(default=None, sa_column=_utc_col(nullable=True))
+    created_at: datetime = Field(sa_column=_utc_col())
+
+
+EXPERTISE_STATUSES = ("pending", "sent", "answered", "refused", "conflict")
+
+
+class ExpertiseRequestRow(SQLModel, table=True):
+    """A télé-expertise request: queued offline, sent once (uuid = idempotency key), answered.
+
+    ``payload_json`` is the request as sent (``protocol.expertise.ExpertiseRequest``, photos by
+    checksum); the photos' bytes are in ``expertise_photo``; the answer and its PDF land here.
+    """
+
+    __tablename__ = "expertise_request"
+    __table_args__ = (Index("ix_expertise_due", "status", "next_attempt_at"),)
+
+    request_uuid: str = Field(primary_key=True, max_length=36)
+    patient_id: int = Field(foreign_key="patient.id", index=True)
+    encounter_id: str | None = Field(default=None, foreign_key="encounter.id")
+    staff_id: int | None = Field(default=None, foreign_key="staff.id")
+    payload_json: str = Field(sa_column=Column(Text, nullable=False))
+    status: str = "pending"  # one of EXPERTISE_STATUSES
+    attempts: int = 0
+    next_attempt_at: datetime = Field(sa_column=_utc_col())
+    last_error: str | None = None
+    created_at: datetime = Field(sa_column=_utc_col())
+    sent_at: datetime | None = Field(default=None, sa_column=_utc_col(nullable=True))
+    answered_at: datetime | None = Field(default=None, sa_column=_utc_col(nullable=True))
+    answer_json: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    answer_pdf: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    printed_at: datetime | None = Field(default=None, sa_column=_utc_col(nullable=True))
+
+
+class ExpertisePhoto(SQLModel, table=True):
+    """One still photo of a request (JPEG, full sensor resolution), inside the encrypted DB."""
+
+    __tablename__ = "expertise_photo"
+
+    id: int | None = Field(default=None, primary_key=True)
+    request_uuid: str = Field(foreign_key="expertise_request.request_uuid", index=True)
+    idx: int
+    sha256: str
+    width: int
+    height: int
+    source: str
+    content: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class Resident(SQLModel, table=True):
+    """An EHPAD resident followed over time: the patient, where she lives in the home, her ALD,
+    the people who speak for her, and the teleconsultation consent on file (with its renewal).
+    Her médecin traitant is a ``CareContact``."""
+
+    __tablename__ = "resident"
+    __table_args__ = (Index("ix_resident_room", "room_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    patient_id: int = Field(foreign_key="patient.id", unique=True)
+    room: str
+    room_key: str  # upper-case room for prefix search ("12B" finds "12B", "12")
+    unit: str | None = None
+    ald: bool = False
+    ald_label: str | None = None
+    trusted_person: str | None = None  # personne de confiance (name, phone)
+    legal_representative: str | None = None
+    consent_given_at: datetime | None = Field(default=None, sa_column=_utc_col(nullable=True))
+    consent_given_by: str | None = None  # patient | legal_representative | trusted_person
+    consent_renew_by: date | None = None
+    active: bool = True
+    created_at: datetime = Field(sa_column=_utc_col())
+    updated_at: datetime = Field(sa_column=_utc_col())

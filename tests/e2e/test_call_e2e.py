@@ -135,13 +135,14 @@ async def test_full_call_from_waiting_room_to_wrap_up(qapp, hub, page, station_s
         print(f"first station frame decoded {first_frame_s:.2f} s after take; {stats}")
 
         # --- measurement requested by the doctor, measured in the cabin ---------------------------
+        await page.click(".tc-tab[data-tab='exchange']")  # the side panel is in tabs
         await page.click("button[data-kind='blood_pressure']")
         await until(lambda: not screen.prompt.isHidden(), 5, "prompt in the cabin")
         assert screen.prompt.text() == "Le médecin demande la tension"
         screen.measure_button.click()  # the pharmacist puts the cuff on and presses the button
-        await page.locator("li[data-code='8480-6']").wait_for(timeout=10_000)
+        await page.locator("li[data-code='8480-6']").wait_for(state="attached", timeout=10_000)
         assert "Pression systolique" in screen.vitals.text()
-        assert "mm[Hg]" in await page.locator("li[data-code='8480-6']").inner_text()
+        assert "mmHg" in await page.locator("li[data-code='8480-6']").text_content()
 
         # --- otoscope on the same track ---------------------------------------------------------
         offers_before = await page.evaluate("() => window.__telecabineCall.state.offers")
@@ -151,6 +152,7 @@ async def test_full_call_from_waiting_room_to_wrap_up(qapp, hub, page, station_s
         assert (await page.locator(".tc-live").get_attribute("data-role")) == "otoscope"
 
         # --- prescription PDF: rendered by the hub, sent, stored, printed --------------------------
+        await page.click(".tc-tab[data-tab='document']")
         await page.fill(".tc-form textarea", "Paracétamol 1 g, 3 fois par jour, 3 jours")
         await page.click(".tc-form button[type=submit]")
         await page.wait_for_selector("text=Document reçu par la cabine", timeout=15_000)
@@ -163,6 +165,7 @@ async def test_full_call_from_waiting_room_to_wrap_up(qapp, hub, page, station_s
         assert not screen.document_preview.pixmap().isNull()
 
         # --- end of call ---------------------------------------------------------------------------
+        await page.click(".tc-tab[data-tab='end']")
         await page.select_option(".tc-end select[name=act]", "TCG")
         await page.select_option(".tc-end select[name=outcome]", "prescription")
         await page.click(".tc-end button[type=submit]")

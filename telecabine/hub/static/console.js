@@ -143,16 +143,19 @@ function renderCallMeta() {
   });
 }
 
-async function openCall(encounterId, iceServers) {
+async function openCall(encounterId, iceServers, taken = {}) {
+  // The hub's "taken" (also its reminder after a reload) carries what the waiting room showed.
+  const reminder = { encounter_id: encounterId, cabin: taken.cabin, age_band: taken.age_band, reason: taken.reason };
   const entry = state.pendingEntry && state.pendingEntry.encounter_id === encounterId
     ? state.pendingEntry
-    : state.entries.find((e) => e.encounter_id === encounterId) || { encounter_id: encounterId };
+    : state.entries.find((e) => e.encounter_id === encounterId) || reminder;
   state.pendingTake = null;
   const signaling = {
     send: (obj) => send({ ...obj, encounter_id: obj.encounter_id || encounterId }),
     onmessage: null,
   };
   state.call = { encounterId, entry, handle: null, signaling, pending: [] };
+  $("call-patient").textContent = "";
   $("queue-view").hidden = true;
   $("call-view").hidden = false;
   $("call-missing").hidden = true;
@@ -162,6 +165,7 @@ async function openCall(encounterId, iceServers) {
   const container = $("call-container");
   container.replaceChildren();
   container.addEventListener("telecabine:call-ended", onCallEnded, { once: true });
+  container.addEventListener("telecabine:patient", onPatient);
   try {
     const mod = await import("/static/call.js");
     if (!state.call || state.call.encounterId !== encounterId) return; // cancelled meanwhile
@@ -209,11 +213,20 @@ function closeCall(statusKey, tone = "info") {
     }
   }
   $("call-container").replaceChildren();
+  $("call-container").removeEventListener("telecabine:patient", onPatient);
+  $("call-patient").textContent = "";
   $("call-view").hidden = true;
   $("queue-view").hidden = false;
   setStatus(statusKey, {}, tone);
   renderQueue();
   $("queue-title").focus();
+}
+
+function onPatient(event) {
+  // Only the doctor who took the call receives the identity (over the call's data channel).
+  if (state.call && event.detail && event.detail.encounterId === state.call.encounterId) {
+    $("call-patient").textContent = event.detail.line || "";
+  }
 }
 
 function onCallEnded(event) {
@@ -245,7 +258,7 @@ function onMessage(msg) {
     case "taken":
       // After a reconnect the hub repeats "taken" for our open call: keep the live call view.
       if (!state.call || state.call.encounterId !== msg.encounter_id) {
-        openCall(msg.encounter_id, msg.ice_servers || []);
+        openCall(msg.encounter_id, msg.ice_servers || [], msg);
       }
       break;
     case "offer":

@@ -13,6 +13,7 @@ from telecabine.store.clock import utc_now
 from telecabine.store.errors import IntegrityProblem, not_found
 from telecabine.store.tables import (
     DOCUMENT_KINDS,
+    BillingRecordRow,
     Consent,
     Document,
     Encounter,
@@ -167,6 +168,13 @@ class EncounterRecordsMixin:
             doc.printed_at = utc_now(now)
             session.add(doc)
         return doc
+
+    def billing_payload(self, encounter_id: str) -> str | None:
+        """The JSON billing record written when the encounter was closed, if any."""
+        with self._store.read() as session:
+            stmt = select(BillingRecordRow).where(BillingRecordRow.encounter_id == encounter_id)
+            row = session.exec(stmt.order_by(col(BillingRecordRow.created_at).desc())).first()
+        return row.payload_json if row is not None else None
 
     def _insert(self, encounter_id: str, row: T) -> T:
         with self._store.write() as session:

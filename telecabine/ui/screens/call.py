@@ -1,4 +1,5 @@
-"""Call screen: the doctor large, the cabin's own picture small, vitals, prompts, documents.
+"""Call screen: the doctor large, the cabin's own picture inset, vitals strip, the doctor's
+requests, the chat (captions of her messages, touch replies, a text reply), documents.
 
 Follows the screen contract (``sig_next`` when the call is over -> wrap-up, ``sig_back`` when
 staff withdraw the patient from the waiting room, ``on_enter(ctx)``, ``clear()``,
@@ -15,10 +16,21 @@ from typing import Any
 
 from PySide6.QtCore import QCoreApplication, Qt, QTimer, Signal
 from PySide6.QtGui import QFont, QImage, QPixmap
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
+from telecabine.domain.vitals import display_unit
 from telecabine.services.consultation import ConsultationError, ConsultationService
 from telecabine.ui.screens.call_documents import QtPdfPrinter, first_page_pixmap
+from telecabine.ui.widgets.call_view import VideoView, VitalsStrip
 
 log = logging.getLogger(__name__)
 CTX = "CallScreen"
@@ -52,6 +64,28 @@ def _camera_text(role: str) -> str:
     }.get(role, role)
 
 
+# Short answers the patient or the staff can touch instead of typing (French source text).
+REPLIES = ("Oui", "Non", "D'accord", "Pouvez-vous répéter ?", "Un instant, s'il vous plaît")
+
+
+def _reply_text(key: str) -> str:
+    return {
+        "Oui": _t("Oui"),
+        "Non": _t("Non"),
+        "D'accord": _t("D'accord"),
+        "Pouvez-vous répéter ?": _t("Pouvez-vous répéter ?"),
+        "Un instant, s'il vous plaît": _t("Un instant, s'il vous plaît"),
+    }[key]
+
+
+def _flag_text(flag: str | None) -> str:
+    return {"low": _t("bas"), "high": _t("élevé"), "critical": _t("critique")}.get(flag or "", "")
+
+
+def _value_text(value: Any) -> str:
+    return f"{value:g}" if isinstance(value, int | float) else str(value)
+
+
 def _to_pixmap(rgb) -> QPixmap:
     h, w = rgb.shape[:2]
     image = QImage(rgb.data, w, h, 3 * w, QImage.Format.Format_RGB888)
@@ -74,7 +108,8 @@ class CallScreen(QWidget):
         self._prompt_kind: str | None = None
         self._last_doc: tuple[bytes, str] | None = None
         self._tasks: set[asyncio.Task] = set()
-        self._vitals: dict[str, str] = {}
+        self._vitals: dict[str, Any] = {}
+        self._requests: list[tuple[str, str, str]] = []  # the doctor's pending measurement asks
         self._build()
         self._timer = QTimer(self)
         self._timer.setInterval(1000 // FPS)
@@ -92,26 +127,46 @@ class CallScreen(QWidget):
         self.banner.setObjectName("callBanner")
         self.banner.setFont(big)
         self.banner.setAccessibleName("état de l'appel / call state")
-        self.doctor_video = QLabel(alignment=Qt.AlignmentFlag.AlignCenter)
-        self.doctor_video.setMinimumSize(640, 360)
-        self.doctor_video.setStyleSheet("background:#000;color:#fff;")
-        self.self_view = QLabel(alignment=Qt.AlignmentFlag.AlignCenter)
-        self.self_view.setFixedSize(256, 144)
-        self.self_view.setStyleSheet("background:#222;border:2px solid #fff;")
-        self.doctor_name = QLabel()
-        self.live_camera = QLabel()
+        self.doctor_video = VideoView()
+        self.self_view = self.doctor_video.self_view
+        self.caption = self.doctor_video.caption
+        self.doctor_name = QLabel(wordWrap=True)
+        self.doctor_name.setStyleSheet("font-weight:bold;")
+        self.live_camera = QLabel(wordWrap=True)
         self.stethoscope = QLabel()
         self.stethoscope.setStyleSheet("background:#b42318;color:#fff;padding:6px;font-weight:700;")
         self.stethoscope.hide()
         self.quality = QLabel(wordWrap=True)
-        self.vitals = QLabel(wordWrap=True)
+        self.vitals = VitalsStrip()
         self.prompt = QLabel(wordWrap=True)
         self.prompt.setFont(big)
         self.prompt.setStyleSheet("background:#fff4e5;color:#7a4100;padding:12px;")
         self.prompt.hide()
         self.measure_button = self._button(self._on_measure)
+        self.measure_button.setProperty("primary", True)
         self.measure_button.hide()
-        self.chat = QLabel(wordWrap=True)
+        self.chat_title = QLabel()
+        self.chat_title.setStyleSheet("font-weight:bold;")
+        self.chat = QListWidget()
+        self.chat.setWordWrap(True)
+        self.chat.setMinimumHeight(120)
+        self.chat.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.reply_buttons: dict[str, QPushButton] = {}
+        replies = QGridLayout()
+        replies.setSpacing(6)
+        for i, key in enumerate(REPLIES):
+            button = self._button(lambda _=False, k=key: self._send_reply(_reply_text(k)))
+            button.setMinimumHeight(56)
+            self.reply_buttons[key] = button
+            if i < 4:
+                replies.addWidget(button, i // 2, i % 2)
+            else:  # the fifth, longest, spans the row
+                replies.addWidget(button, 2, 0, 1, 2)
+        self.reply_input = QLineEdit()
+        self.reply_input.setMaxLength(2000)
+        self.reply_input.setMinimumHeight(56)
+        self.reply_input.returnPressed.connect(self._on_reply_typed)
+        self.reply_send = self._button(self._on_reply_typed)
         self.document_preview = QLabel(alignment=Qt.AlignmentFlag.AlignCenter)
         self.document_info = QLabel(wordWrap=True)
         self.reprint_button = self._button(self._on_reprint)
@@ -122,27 +177,46 @@ class CallScreen(QWidget):
         self.end_button.setStyleSheet("background:#b42318;color:#fff;font-weight:700;")
 
         left = QVBoxLayout()
-        left.addWidget(self.banner)
+        left.setSpacing(8)
         left.addWidget(self.doctor_video, 1)
-        row = QHBoxLayout()
-        row.addWidget(self.self_view)
-        col = QVBoxLayout()
-        for w in (self.doctor_name, self.live_camera, self.stethoscope, self.quality):
-            col.addWidget(w)
-        row.addLayout(col, 1)
-        left.addLayout(row)
+        left.addWidget(self.vitals)
+        info = QHBoxLayout()
+        who = QVBoxLayout()
+        who.setSpacing(2)
+        who.addWidget(self.doctor_name)
+        where = QHBoxLayout()
+        for w in (self.live_camera, self.stethoscope, self.quality):
+            where.addWidget(w)
+        where.addStretch(1)
+        who.addLayout(where)
+        info.addLayout(who, 1)
+        info.addWidget(self.mute_button)
+        info.addWidget(self.end_button)
+        left.addLayout(info)
         right = QVBoxLayout()
-        for w in (self.prompt, self.measure_button, self.vitals, self.chat, self.document_preview,
-                  self.document_info, self.reprint_button):  # fmt: skip
+        right.setSpacing(8)
+        for w in (self.prompt, self.measure_button, self.chat_title):
             right.addWidget(w)
-        right.addStretch(1)
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.mute_button)
-        buttons.addWidget(self.end_button)
-        right.addLayout(buttons)
-        root = QHBoxLayout(self)
-        root.addLayout(left, 3)
-        root.addLayout(right, 1)
+        right.addWidget(self.chat, 1)
+        right.addLayout(replies)
+        typed = QHBoxLayout()
+        typed.addWidget(self.reply_input, 1)
+        typed.addWidget(self.reply_send)
+        right.addLayout(typed)
+        doc = QHBoxLayout()
+        doc.addWidget(self.document_preview)
+        doc_col = QVBoxLayout()
+        doc_col.addWidget(self.document_info)
+        doc_col.addWidget(self.reprint_button)
+        doc.addLayout(doc_col, 1)
+        right.addLayout(doc)
+        body = QHBoxLayout()
+        body.addLayout(left, 5)
+        body.addLayout(right, 2)
+        root = QVBoxLayout(self)
+        root.setContentsMargins(8, 8, 8, 8)
+        root.addWidget(self.banner)
+        root.addLayout(body, 1)
 
     def _button(self, slot) -> QPushButton:
         button = QPushButton()
@@ -191,11 +265,15 @@ class CallScreen(QWidget):
         """Forget the previous call (pictures, vitals, prompts, documents)."""
         self._timer.stop()
         self._vitals.clear()
+        self.vitals.clear()
+        self.chat.clear()
+        self.reply_input.clear()
         self._last_doc = None
         self._prompt_kind = None
+        self._requests.clear()
         for label in (self.doctor_video, self.self_view, self.document_preview):
             label.clear()
-        for label in (self.vitals, self.chat, self.document_info, self.quality, self.doctor_name):
+        for label in (self.document_info, self.quality, self.doctor_name):
             label.setText("")
         self.prompt.hide()
         self.measure_button.hide()
@@ -216,6 +294,18 @@ class CallScreen(QWidget):
         self.end_button.setText(_t("Terminer l'appel"))
         self.doctor_video.setAccessibleName(_t("Vidéo du médecin"))
         self.self_view.setAccessibleName(_t("Image envoyée au médecin"))
+        self.chat_title.setText(_t("Messages du médecin"))
+        self.chat.setAccessibleName(_t("Messages du médecin"))
+        for key, button in self.reply_buttons.items():
+            button.setText(_reply_text(key))
+        self.reply_input.setPlaceholderText(_t("Votre réponse au médecin"))
+        self.reply_input.setAccessibleName(_t("Votre réponse au médecin"))
+        self.reply_send.setText(_t("Envoyer"))
+        self.vitals.set_empty_text(_t("Aucune mesure pour l'instant"))
+        self.vitals.setAccessibleName(_t("Mesures"))
+        for obs in self._vitals.values():
+            self._show_vital(obs)
+        self._show_requests()
 
     # --- service events --------------------------------------------------------------------------
 
@@ -233,27 +323,57 @@ class CallScreen(QWidget):
         self.doctor_name.setText(f"{name} — {specialty}")
 
     def _on_prompt(self, kind: str, fr: str, en: str) -> None:
-        self._prompt_kind = kind
-        self.prompt.setText(fr if self._lang == "fr" else en)
-        self.prompt.show()
-        self.measure_button.show()
+        if all(k != kind for k, _, _ in self._requests):  # asked twice = one measure to take
+            self._requests.append((kind, fr, en))
+        self._show_requests()
+
+    def _show_requests(self) -> None:
+        """The doctor's pending requests, oldest first; the button takes the oldest."""
+        self._prompt_kind = self._requests[0][0] if self._requests else None
+        lines = [fr if self._lang == "fr" else en for _, fr, en in self._requests]
+        self.prompt.setText("\n".join(lines))
+        self.prompt.setVisible(bool(lines))
+        self.measure_button.setVisible(bool(lines))
 
     def _on_measure(self) -> None:
-        kind, self._prompt_kind = self._prompt_kind, None
-        self.prompt.hide()
-        self.measure_button.hide()
+        kind = self._prompt_kind
+        if self._requests:
+            self._requests.pop(0)
+        self._show_requests()
         if kind:
             self._spawn(self.consultation.measure(kind))
 
     def _on_vital(self, obs: Any) -> None:
+        known = self._vitals.get(obs.code)
+        if known is not None and str(known.measured_at) > str(obs.measured_at):
+            return  # a late copy of an older value: the strip shows the latest per measure
+        self._vitals[obs.code] = obs
+        self._show_vital(obs)
+
+    def _show_vital(self, obs: Any) -> None:
         label = obs.label_fr if self._lang == "fr" else obs.label_en
-        flag = f" ⚠ {obs.flag}" if obs.flag and obs.flag != "normal" else ""
-        self._vitals[obs.code] = f"{label} : {obs.value:g} {obs.unit}{flag}"
-        self.vitals.setText("\n".join(self._vitals.values()))
+        flag = _flag_text(obs.flag)
+        unit = display_unit(obs.unit)
+        value = f"{_value_text(obs.value)} {unit}" + (f" ⚠ {flag}" if flag else "")
+        self.vitals.set_vital(obs.code, label, value, obs.flag)
 
     def _on_chat(self, sender: str, text: str) -> None:
         who = _t("Médecin") if sender == "doctor" else _t("Cabine")
-        self.chat.setText(f"{who} : {text}")
+        self.chat.addItem(f"{who} : {text}")
+        self.chat.scrollToBottom()
+        if sender == "doctor":
+            self.doctor_video.set_caption(text)
+
+    def _send_reply(self, text: str) -> None:
+        text = text.strip()
+        if text and self.consultation.send_chat(text):
+            self._on_chat("station", text)
+
+    def _on_reply_typed(self) -> None:
+        text = self.reply_input.text().strip()
+        if text:
+            self._send_reply(text)
+            self.reply_input.clear()
 
     def _on_document(self, kind: str, filename: str, data: bytes, printed_to: str | None) -> None:
         self._last_doc = (data, filename)
@@ -308,7 +428,7 @@ class CallScreen(QWidget):
             return
         rgb = call.remote_video.latest_rgb(max_width=max(320, self.doctor_video.width()))
         if rgb is not None:
-            self.doctor_video.setPixmap(_to_pixmap(rgb))
+            self.doctor_video.setPixmap(_to_pixmap(rgb))  # scaled to the area when painted
         if not self.live_camera.text():
             self._on_camera(call.video.role)
         mailbox = call.cameras.get(call.video.role)

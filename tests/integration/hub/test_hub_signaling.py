@@ -227,8 +227,13 @@ async def test_call_ends_when_a_side_stays_away_past_the_grace(hub_env):
         await recv_type(st, "doctor_joined")
         await doc.close()
         doc = await ds.ws_connect(hub_env.ws_url + "/ws/doctor", origin=hub_env.url)
-        # The reconnected console is reminded of its open call.
-        assert (await recv_type(doc, "taken"))["encounter_id"] == "enc-g1"
+        # The reconnected console is reminded of its open call, with what the waiting room
+        # showed (a reloaded page keeps its call header) and never an identity.
+        reminder = await recv_type(doc, "taken")
+        assert reminder["encounter_id"] == "enc-g1"
+        sent = announce("enc-g1")
+        assert [reminder[k] for k in ("cabin", "age_band", "reason")] == [
+            sent["cabin"], sent["age_band"], sent["reason"]]  # fmt: skip
         await asyncio.sleep(0.6)
         await st.send_json({"v": 1, "type": "offer", "encounter_id": "enc-g1", "sdp": "v=0"})
         assert (await recv_type(doc, "offer"))["sdp"] == "v=0"

@@ -64,10 +64,9 @@ def test_h264_uses_the_realtime_preset_and_a_vbv_cap():
     assert opts["maxrate"] == opts["bufsize"] == str(encoders.START_BPS)
 
 
-@pytest.mark.parametrize("cls", [TunedVp8Encoder, TunedH264Encoder])
-def test_bitrate_estimate_reopens_the_codec_within_range(cls):
+def test_vp8_bitrate_estimate_reopens_the_codec_within_range():
     encoders.set_bitrate_range()
-    enc = cls()
+    enc = TunedVp8Encoder()
     frames = _frames(3)
     enc.encode(next(frames))
     first = enc.codec
@@ -78,6 +77,77 @@ def test_bitrate_estimate_reopens_the_codec_within_range(cls):
     enc.target_bitrate = int(encoders.MAX_BPS * 0.95)  # under 10 %: no reopen
     enc.encode(next(frames))
     assert enc.codec is same
+
+
+def test_h264_bitrate_estimate_retunes_the_codec_in_place_without_a_keyframe():
+    encoders.set_bitrate_range()
+    enc = TunedH264Encoder()
+    frames = list(_frames(4))
+    enc.encode(frames[0])
+    first = enc.codec
+    enc.target_bitrate = 10_000_000  # REMB far above: clamped to the maximum
+    enc.encode(frames[1])
+    assert enc.codec is first  # no reopen, so no keyframe
+    assert first.bit_rate == first.max_bit_rate == first.rc_buffer_size == encoders.MAX_BPS
+    enc.target_bitrate = 400_000
+    payloads, _ = enc.encode(frames[2])
+    assert enc.codec is first and first.bit_rate == 400_000
+    assert payloads and not _idr(payloads)  # an inter frame, not a new IDR picture
+    assert _idr(enc.encode(frames[3], force_keyframe=True)[0])  # (the check can see one)
+
+
+def _idr(payloads: list[bytes]) -> bool:
+    """Any IDR slice or SPS in these RTP payloads (single NAL, STAP-A or FU-A, RFC 6184)?"""
+    types = set()
+    for p in payloads:
+        nal = p[0] & 0x1F
+        if nal == 28:  # FU-A: the real type is in the FU header
+            types.add(p[1] & 0x1F)
+        elif nal == 24:  # STAP-A: 2-byte sizes then NAL units
+            i = 1
+            while i + 2 < len(p):
+                size = int.from_bytes(p[i : i + 2], "big")
+                types.add(p[i + 2] & 0x1F)
+                i += 2 + size
+        else:
+            types.add(nal)
+    return bool(types & {5, 7})
+
+
+def test_h264_budget_follows_the_real_frame_rate():
+    """libx264 budgets 1/30 s a frame: at 15 fps it is given 2x the target to send the target
+    (at most 2.5x, whatever the rate)."""
+    enc = TunedH264Encoder()
+    enc.target_bitrate = 1_000_000
+    for i, frame in enumerate(_frames(40)):
+        frame.pts = i * 6000  # 15 fps on the 90 kHz clock
+        enc.encode(frame)
+    assert enc.codec.bit_rate == pytest.approx(2_000_000, rel=0.06)
+    for i, frame in enumerate(_frames(40)):
+        frame.pts = (40 + i) * 18000  # 5 fps
+        enc.encode(frame)
+    assert enc.codec.bit_rate == pytest.approx(2_500_000, rel=0.06)
+    enc2 = TunedH264Encoder()
+    enc2.target_bitrate = 1_000_000
+    for frame in _frames(40):  # 30 fps
+        enc2.encode(frame)
+    assert enc2.codec.bit_rate == 1_000_000
+
+
+def test_bitrate_ceiling_holds_against_remb():
+    enc = TunedH264Encoder()
+    enc.max_bitrate = 1_000_000
+    enc.target_bitrate = 2_500_000  # REMB above the ceiling
+    assert enc.target_bitrate == 1_000_000
+    enc.max_bitrate = None
+    enc.target_bitrate = 2_500_000
+    assert enc.target_bitrate == 2_500_000
+
+
+def test_h264_stream_says_its_colour_matrix():
+    """OpenCV's I420 is BT.601: without saying so, Chromium decodes 720p as BT.709."""
+    opts = TunedH264Encoder().options(1_000_000)
+    assert "colormatrix=smpte170m" in opts["x264-params"] and "range=tv" in opts["x264-params"]
 
 
 def test_keyframe_on_request_is_larger_than_an_inter_frame():

@@ -46,3 +46,20 @@ def test_resolution_ladder_respects_configured_cap():
 
     r = ResolutionAdapter(540, 30, down_after_s=1)
     assert r.height == 540 and r.update(5, 0) is None and r.update(5, 1) == 360
+
+
+def test_resolution_steps_up_when_the_next_size_would_leave_the_encoder_idle_enough():
+    from telecabine.session.quality import ResolutionAdapter
+
+    r = ResolutionAdapter(720, 30, down_after_s=1, up_after_s=10)
+    r.update(10, 0, encode_busy=0.9)
+    assert r.update(10, 1, encode_busy=0.05) == 540  # low fps steps down, busy or not
+    r.update(10, 2, encode_busy=0.9)
+    assert r.update(10, 3, encode_busy=0.9) == 360
+    # 22 fps at 360 lines, encoder busy 8 %: 540 lines (2.25x the pixels) keeps it at 18 %.
+    assert r.update(22, 4, encode_busy=0.08) is None and r.update(22, 14, encode_busy=0.08) == 540
+    # At 540 lines, busy 20 %: 720 lines (1.78x) would make it 36 %, over a quarter: hold.
+    assert r.update(22, 15, encode_busy=0.20) is None and r.update(22, 40, encode_busy=0.20) is None
+    # An idle encoder but a poor frame rate: no step up either.
+    assert r.update(15, 41, encode_busy=0.01) is None and r.update(15, 60, encode_busy=0.01) == 360
+    assert r.height == 360

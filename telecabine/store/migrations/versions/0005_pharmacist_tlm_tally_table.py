@@ -1,7 +1,7 @@
 """The pharmacist's yearly TLM tally becomes a table (was audit entries healed on read).
 
-Revision ID: pharmacist_tlm_tally_table
-Revises: 0001
+Revision ID: 0005_pharmacist_tlm_tally_table
+Revises: 0004_residents
 
 Backfilled from what the database already knows: the ``billing_accompaniment`` audit entries
 (never purged) and the stored billing records (for a record whose entry was never written).
@@ -15,8 +15,8 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from alembic import op
 
-revision = 'pharmacist_tlm_tally_table'
-down_revision = '0001'
+revision = "0005_pharmacist_tlm_tally_table"
+down_revision = "0004_residents"
 branch_labels = None
 depends_on = None
 
