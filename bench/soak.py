@@ -155,7 +155,13 @@ async def _start_station(tmp: Path, hub, display: str) -> Station:
     station = Station(proc, stderr_path)
     ready = station.expect("driver_ready")
     station.reader = asyncio.ensure_future(station.read_stdout())
-    await asyncio.wait_for(ready, 300)
+    exited = asyncio.ensure_future(proc.wait())
+    await asyncio.wait([ready, exited], timeout=300, return_when=asyncio.FIRST_COMPLETED)
+    if not ready.done():
+        tail = stderr_path.read_text(errors="replace")[-2000:]
+        if proc.returncode is None:
+            proc.kill()
+        raise RuntimeError(f"station not ready (exit code {proc.returncode}): {tail}")
     return station
 
 
