@@ -413,7 +413,8 @@ async def _soak(p: Plan) -> dict[str, Any]:
                 page.on("pageerror", lambda exc: js_errors.append(str(exc)[:200]))
                 await _sign_in(page, hub)
                 stress_workers = int(os.environ.get("SOAK_STRESS_WORKERS", "2"))
-                with cpu_stress(stress_workers) as stress:
+                # (stress-ng --cpu 0 would load every core: 0 means no stress at all)
+                with cpu_stress(stress_workers) if stress_workers else _no_stress() as stress:
                     details["stress"] = stress["how"]
                     details.update(await _run_station(p, tmp, hub, display, page, context, rng))
                 details["console_js_errors"] = js_errors[:10]
@@ -427,6 +428,11 @@ async def _soak(p: Plan) -> dict[str, Any]:
             with contextlib.suppress(subprocess.TimeoutExpired):
                 xvfb.wait(10)
     return details
+
+
+@contextlib.contextmanager
+def _no_stress():
+    yield {"how": "none"}
 
 
 async def _hub_has(hub, n: int) -> bool:
