@@ -28,7 +28,9 @@ BENCHMARKS = (
     "quality",
     "rss",
     "buildup",
+    "hub_security",
     "dashboard",
+    "hub_load",
     "soak",
 )
 

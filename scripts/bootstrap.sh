@@ -11,7 +11,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 APT_PACKAGES=(
   libportaudio2 libpulse0 libegl1 libgl1 libxkbcommon0 libxcb-cursor0 libxcb-icccm4
   libxcb-keysyms1 libdbus-1-3 xvfb xauth chromium fonts-dejavu-core
-  pulseaudio pulseaudio-utils libasound2-plugins postgresql stress-ng
+  pulseaudio pulseaudio-utils libasound2-plugins postgresql stress-ng espeak-ng nginx coturn
 )
 
 missing_apt() {

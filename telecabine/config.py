@@ -44,6 +44,19 @@ class Settings(BaseSettings):
     kiosk: bool = Field(
         default=False, description="Full-screen kiosk mode (no window decorations)."
     )
+    large_text: bool = Field(
+        default=False,
+        description="Large-text mode at start-up (about 1.4x type); switchable at run time.",
+    )
+    high_contrast: bool = Field(
+        default=False,
+        description="High-contrast theme (yellow and white on black) at start-up; switchable.",
+    )
+    speech_guidance: bool = Field(
+        default=True,
+        description="Say each measurement step's instructions aloud (espeak-ng on Linux, "
+        "SAPI on Windows); switchable at run time.",
+    )
     simulated_devices: bool = Field(
         default=False,
         description="Use the simulated twin of every device (demo mode and tests).",
@@ -79,6 +92,11 @@ class Settings(BaseSettings):
     )
     station_id: str = Field(
         default="cabine-demo", description="Name of this cabin as registered on the hub."
+    )
+    ice_relay_only: bool = Field(
+        default=False,
+        description="Calls through the hub's TURN relay only (relay ICE candidates): for a "
+        "network that blocks direct UDP between the cabin and the doctor.",
     )
     sync_timeout_s: float = Field(
         default=10.0, gt=0, description="Billing sync: timeout of one upload request (s)."

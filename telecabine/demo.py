@@ -99,6 +99,7 @@ def build_consultation(settings: Settings, encounters, registry, *, measurement=
         hub_url=settings.hub_url, station_token=token or "",
         station_id=settings.station_id, cabin=settings.station_id, cameras=cameras,
         microphone=microphone, stethoscope=stethoscope, max_height=settings.call_max_height,
+        relay_only=settings.ice_relay_only,
     )  # fmt: skip
     service = ConsultationService(encounters, setup, measurement=measurement, printer=printer)
     for source in sources:

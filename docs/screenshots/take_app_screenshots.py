@@ -19,7 +19,6 @@ from pathlib import Path
 os.environ.setdefault("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
 
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication
 
 import telecabine.app as app_module
 import telecabine.ui.shell as shell_module
@@ -45,10 +44,11 @@ async def _keep_station(shell, station, settings, tasks) -> None:
 
 
 async def _settle(seconds: float = 0.3) -> None:
+    # Only asyncio sleeps: qasync paints meanwhile. QTest.qWait here would run a nested Qt loop
+    # inside this task, and qasync then refuses to enter other tasks ("Cannot enter into task").
     await asyncio.sleep(seconds)
     for _ in range(5):
-        QApplication.processEvents()
-        QTest.qWait(20)
+        await asyncio.sleep(0.02)
 
 
 def _snap(window, index: int, name: str) -> None:

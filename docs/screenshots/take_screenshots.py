@@ -24,6 +24,7 @@ LANG = sys.argv[1] if len(sys.argv) > 1 else "fr"
 def main() -> int:
     """Walk the screens and save ``<lang>_<n>_<screen>.png`` next to this script."""
     from telecabine.config import load_settings
+    from telecabine.services.home import HomeOverview
     from telecabine.services.intake import IntakeService
     from telecabine.services.staff import StaffService
     from telecabine.store import open_store
@@ -37,7 +38,8 @@ def main() -> int:
         store = open_store(settings)
         shell = StationShell(cabin_name="Pharmacie du Centre — cabine 1", lang=LANG,
                              intake=IntakeService(store.encounters, store.patients, "c1"),
-                             staff=StaffService(store), idle_lock_seconds=120)  # fmt: skip
+                             staff=StaffService(store), idle_lock_seconds=120,
+                             home_overview=HomeOverview(store, "c1"))  # fmt: skip
         window = shell.window
         window.resize(1280, 800)
         window.show()

@@ -6,6 +6,7 @@ stored as SHA-256 only, so a database leak does not hand out working credentials
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import re
 import secrets
@@ -84,7 +85,7 @@ async def create_doctor(
         "name": name.strip(),
         "rpps": rpps,
         "specialty": specialty.strip(),
-        "password_hash": _HASHER.hash(password),
+        "password_hash": await asyncio.to_thread(_HASHER.hash, password),
         "is_admin": is_admin,
         "created_at": _now(),
     }
@@ -101,11 +102,12 @@ async def set_password(engine: AsyncEngine, username: str, password: str) -> Non
     """Replace a doctor's password and end all their sessions (lost or leaked password)."""
     if len(password) < 10:
         raise AccountError("Mot de passe trop court (10 min.) / password too short (10 min.)")
+    password_hash = await asyncio.to_thread(_HASHER.hash, password)
     async with engine.begin() as conn:
         result = await conn.execute(
             update(doctors)
             .where(doctors.c.username == username)
-            .values(password_hash=_HASHER.hash(password))
+            .values(password_hash=password_hash)
         )
         if result.rowcount != 1:
             raise AccountError("Compte inconnu / unknown account")
@@ -153,17 +155,51 @@ async def station_for_token(engine: AsyncEngine, token: str) -> Station | None:
     return Station(row.id, row.name) if row else None
 
 
-async def verify_login(engine: AsyncEngine, username: str, password: str) -> Doctor | None:
-    """The doctor if the password matches, else None (constant work either way)."""
+def _verify(password_hash: str, password: str) -> bool:
+    try:
+        return _HASHER.verify(password_hash, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
+async def verify_login(
+    engine: AsyncEngine, username: str, password: str, run=None
+) -> Doctor | None:
+    """The doctor if the password matches, else None (constant work either way).
+
+    Argon2id (~50 ms of CPU) runs in ``run`` (the hub's bounded hash pool, see
+    ``hardening.HashPool``) or a worker thread, never on the event loop; an unknown user name
+    is verified against a dummy hash so the answer takes as long as for a real account.
+    """
     async with engine.connect() as conn:
         row = (await conn.execute(select(doctors).where(doctors.c.username == username))).first()
-    try:
-        _HASHER.verify(row.password_hash if row else _DUMMY_HASH, password)
-    except (VerifyMismatchError, VerificationError, InvalidHashError):
-        return None
-    if row is None:
+    target = row.password_hash if row else _DUMMY_HASH
+    ok = await (run or asyncio.to_thread)(_verify, target, password)
+    if not ok or row is None:
         return None
     return _doctor(row)
+
+
+MIN_PASSWORD_SCORE = 3  # zxcvbn 0..4: 3 = "safely unguessable" (~10^10 guesses)
+
+
+def check_password_policy(password: str, *, user_inputs: list[str] | tuple = ()) -> None:
+    """Refuse a short, common or guessable password (zxcvbn: common-password lists, words,
+    keyboard patterns, dates, the user's own name); raises :class:`AccountError`."""
+    from zxcvbn import zxcvbn
+
+    if len(password) < 10:
+        raise AccountError("Mot de passe trop court (10 min.) / password too short (10 min.)")
+    if len(password) > 256:
+        raise AccountError("Mot de passe trop long (256 max.) / password too long (256 max.)")
+    result = zxcvbn(password[:100], user_inputs=[u for u in user_inputs if u])
+    if result["score"] < MIN_PASSWORD_SCORE:
+        hint = result["feedback"].get("warning") or "too easy to guess"
+        raise AccountError(
+            "Mot de passe trop facile à deviner (mot courant, suite de clavier, date, nom…) ; "
+            "choisir une phrase de plusieurs mots peu courants / password too easy to guess "
+            f"({hint.rstrip('.')}): use a phrase of several uncommon words"
+        )
 
 
 def _doctor(row) -> Doctor:

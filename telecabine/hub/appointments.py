@@ -53,6 +53,7 @@ from telecabine.domain.appointments import (
     territorial_first,
 )
 from telecabine.hub.db import doctors, metadata
+from telecabine.hub.safe_json import read_json
 from telecabine.hub.security import DOCTOR, OPTIONAL, PRINCIPAL, STATION, json_error, requires
 from telecabine.hub.state import HUB
 
@@ -212,7 +213,7 @@ async def book(request: web.Request) -> web.Response:
     doctor_username | invited: {name, email}}``."""
     station = request[PRINCIPAL].station
     try:
-        data = await request.json()
+        data = await read_json(request)
         if not isinstance(data, dict):
             raise ValueError
     except ValueError:
@@ -325,7 +326,7 @@ async def move(request: web.Request) -> web.Response:
     if row is None or row.status != "booked":
         return json_error(404, "not_found", "Rendez-vous inconnu / unknown appointment")
     try:
-        data = await request.json()
+        data = await read_json(request)
         starts = _parse_start(data)
     except AppointmentError as exc:
         return _bad(exc)

@@ -20,7 +20,9 @@ from sqlalchemy import and_, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from telecabine.hub.activity import record_facts
-from telecabine.hub.db import billing_records, stations
+from telecabine.hub.csvsafe import neutralise
+from telecabine.hub.db import billing_records, encounters, stations
+from telecabine.hub.safe_json import BadJson, read_json
 from telecabine.hub.security import ADMIN, PRINCIPAL, STATION, json_error, requires
 from telecabine.hub.state import HUB
 from telecabine.protocol.billing import CSV_COLUMNS, BillingRecord, flatten
@@ -42,7 +44,37 @@ def _result(row) -> dict:
     received = row.received_at
     if received.tzinfo is None:
         received = received.replace(tzinfo=UTC)
-    return {"record": json.loads(row.body), "received_at": received.isoformat()}
+    return {
+        "record": json.loads(row.body),
+        "received_at": received.isoformat(),
+        "encounter_check": row.encounter_check,
+    }
+
+
+FOREIGN_ENCOUNTER = {
+    "type": "foreign_encounter",
+    "msg": "encounter belongs to another station / consultation d'une autre station",
+}
+
+
+async def encounter_checks(engine, station_db_id: int, encounter_ids: list[str]) -> dict[str, str]:
+    """For each encounter id: ``ok`` (this station's, known to the waiting room),
+    ``unknown`` (the hub never saw it: stored, flagged for review) or ``foreign`` (another
+    station's: refused)."""
+    wanted = list(dict.fromkeys(encounter_ids))
+    owners: dict[str, int] = {}
+    async with engine.connect() as conn:
+        for i in range(0, len(wanted), 400):
+            rows = await conn.execute(
+                select(encounters.c.encounter_id, encounters.c.station_id).where(
+                    encounters.c.encounter_id.in_(wanted[i : i + 400])
+                )
+            )
+            owners.update({r.encounter_id: r.station_id for r in rows})
+    return {
+        e: "unknown" if e not in owners else "ok" if owners[e] == station_db_id else "foreign"
+        for e in wanted
+    }
 
 
 @requires(STATION)
@@ -58,9 +90,9 @@ async def ingest(request: web.Request) -> web.Response:
             [{"loc": ["header", "Idempotency-Key"], "type": "uuid", "msg": "UUID required"}]
         )
     try:
-        raw = await request.json()
-    except (ValueError, UnicodeDecodeError):
-        return _unprocessable([{"loc": ["body"], "type": "json", "msg": "JSON body required"}])
+        raw = await read_json(request)
+    except BadJson as exc:
+        return _unprocessable([{"loc": ["body"], "type": exc.code, "msg": "JSON body required"}])
     try:
         record = BillingRecord.model_validate(raw)
     except ValidationError as exc:
@@ -73,9 +105,15 @@ async def ingest(request: web.Request) -> web.Response:
         return json_error(
             403, "wrong_station", "Cet enregistrement vient d'une autre station / wrong station"
         )
+    check = (await encounter_checks(hub.engine, station.id, [record.encounter_id]))[
+        record.encounter_id
+    ]
+    if check == "foreign":
+        return _unprocessable([{"loc": ["body", "encounter_id"], **FOREIGN_ENCOUNTER}])
     body = record.canonical_json()
     digest = hashlib.sha256(body.encode("utf-8")).hexdigest()
     values = {
+        "encounter_check": check,
         "idempotency_key": str(key_uuid),
         "station_id": station.id,
         "encounter_id": record.encounter_id,
@@ -114,9 +152,25 @@ def _since(request: web.Request) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
+def _bounded_int(raw: str, low: int, high: int) -> int:
+    """An integer query parameter within [low, high]; ValueError (-> 422) otherwise."""
+    if len(raw) > 20:
+        raise ValueError("integer too long")
+    value = int(raw)
+    if value < low or value > high:
+        raise ValueError("integer out of range")
+    return value
+
+
+def csv_cell(value: str) -> str:
+    """OWASP CSV injection defence (``csvsafe.neutralise``): a cell a spreadsheet would read
+    as a formula is prefixed with ``'``; the JSON export and the database keep the original."""
+    return str(neutralise(value))
+
+
 async def _rows(request: web.Request):
     since = _since(request)
-    limit = max(1, min(int(request.query.get("limit", "1000")), 10_000))
+    limit = max(1, min(_bounded_int(request.query.get("limit", "1000"), -(2**63), 2**63), 10_000))
     query = (
         select(billing_records, stations.c.name.label("station_name"))
         .join(stations, stations.c.id == billing_records.c.station_id)
@@ -129,7 +183,10 @@ async def _rows(request: web.Request):
         query = query.where(
             or_(
                 billing_records.c.received_at > since,
-                and_(billing_records.c.received_at == since, billing_records.c.id > int(after_id)),
+                and_(
+                    billing_records.c.received_at == since,
+                    billing_records.c.id > _bounded_int(after_id, 0, 2**63 - 1),
+                ),
             )
         )
     elif since is not None:
@@ -171,10 +228,11 @@ async def export_csv(request: web.Request) -> web.Response:
         return _bad_query()
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
-    writer.writerow(("received_at", *CSV_COLUMNS))
+    writer.writerow(("received_at", *CSV_COLUMNS, "encounter_check"))
     for row in rows:
         result = _result(row)
-        writer.writerow((result["received_at"], *flatten(result["record"])))
+        cells = (result["received_at"], *flatten(result["record"]), row.encounter_check)
+        writer.writerow([csv_cell(c) for c in cells])
     return web.Response(
         body=("\ufeff" + out.getvalue()).encode("utf-8"),
         content_type="text/csv",

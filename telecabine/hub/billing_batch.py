@@ -15,8 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
@@ -29,8 +28,10 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from telecabine.hub.activity import decode_records, record_facts
-from telecabine.hub.billing_api import field_errors
+from telecabine.hub.billing_api import FOREIGN_ENCOUNTER, encounter_checks, field_errors
 from telecabine.hub.db import billing_records
+from telecabine.hub.safe_json import BadJson
+from telecabine.hub.safe_json import loads as safe_loads
 from telecabine.hub.security import PRINCIPAL, STATION, json_error, requires
 from telecabine.hub.state import HUB
 from telecabine.protocol.billing import (
@@ -61,6 +62,7 @@ class _Prepared:
     encounter_id: str
     body: str
     digest: str
+    encounter_check: str = "unknown"
 
 
 class HubBusy(Exception):
@@ -125,6 +127,7 @@ def _row(p: _Prepared, station_db_id: int, now: datetime) -> dict[str, Any]:
         "body_sha256": p.digest,
         "body": p.body,
         "received_at": now,
+        "encounter_check": p.encounter_check,
     }
 
 
@@ -220,9 +223,9 @@ async def ingest_batch(request: web.Request) -> web.Response:
     if raw_body is None:
         return _too_large()
     try:
-        raw = json.loads(raw_body)
-    except (ValueError, UnicodeDecodeError):
-        return json_error(400, "bad_json", "Corps JSON illisible / unreadable JSON body")
+        raw = safe_loads(raw_body)
+    except BadJson as exc:
+        return json_error(400, exc.code, str(exc))
     records_raw = raw.get("records") if isinstance(raw, dict) else None
     if isinstance(records_raw, list) and len(records_raw) > MAX_BATCH_RECORDS:
         return _too_large()
@@ -239,6 +242,19 @@ async def ingest_batch(request: web.Request) -> web.Response:
             ready.append(prepared)
         else:
             results[i] = prepared
+    if ready:
+        checks = await encounter_checks(
+            request.app[HUB].engine, station.id, [p.encounter_id for p in ready]
+        )
+        kept: list[_Prepared] = []
+        for p in ready:
+            if checks[p.encounter_id] == "foreign":
+                fields = [{"loc": ["records", str(p.index), "record", "encounter_id"],
+                           **FOREIGN_ENCOUNTER}]  # fmt: skip
+                results[p.index] = _item(p.index, p.key, "invalid", fields=fields)
+            else:
+                kept.append(replace(p, encounter_check=checks[p.encounter_id]))
+        ready = kept
     if ready:
         try:
             stored, created = await store_batch(request.app[HUB].engine, station.id, ready)

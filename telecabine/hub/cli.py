@@ -180,11 +180,12 @@ def _read_password(args: argparse.Namespace) -> str | None:
 
 
 def _set_password(settings: HubSettings, args: argparse.Namespace) -> int:
-    from telecabine.hub.accounts import set_password
+    from telecabine.hub.accounts import check_password_policy, set_password
 
     password = _read_password(args)
     if password is None:
         return 2
+    check_password_policy(password, user_inputs=[args.username])
     asyncio.run(_with_engine(settings, lambda e: set_password(e, args.username, password)))
     print(
         f"Mot de passe changé, sessions fermées / password changed, sessions ended: {args.username}"
@@ -193,11 +194,12 @@ def _set_password(settings: HubSettings, args: argparse.Namespace) -> int:
 
 
 def _add_doctor(settings: HubSettings, args: argparse.Namespace) -> int:
-    from telecabine.hub.accounts import create_doctor
+    from telecabine.hub.accounts import check_password_policy, create_doctor
 
     password = _read_password(args)
     if password is None:
         return 2
+    check_password_policy(password, user_inputs=[args.username, *args.name.split()])
     doctor = asyncio.run(
         _with_engine(
             settings,

@@ -44,6 +44,12 @@ class HubSettings(BaseSettings):
     )
     turn_secret_file: Path | None = Field(default=None, description="File holding turn_secret.")
     turn_ttl_s: int = Field(default=3600, ge=60, description="Lifetime of TURN credentials.")
+    force_relay: bool = Field(
+        default=False,
+        description="Every call through the TURN relay: the doctor's browser and the station "
+        'use relay candidates only (iceTransportPolicy "relay"; networks that block UDP '
+        "between peers, or to keep peers' addresses private). Needs TURN_URLS and TURN_SECRET.",
+    )
 
     admin_token: SecretStr | None = Field(
         default=None, description="Bearer token for the operator's billing export (scripts)."
@@ -51,8 +57,63 @@ class HubSettings(BaseSettings):
     admin_token_file: Path | None = Field(default=None, description="File holding admin_token.")
 
     session_ttl_s: int = Field(default=12 * 3600, ge=60, description="Doctor session lifetime.")
-    login_max_failures: int = Field(default=5, ge=1, description="Failures before lock-out.")
-    login_window_s: int = Field(default=300, ge=1, description="Login rate-limit window.")
+    login_max_failures: int = Field(
+        default=5,
+        ge=1,
+        description="Free sign-in attempts per user name and address before back-off delays.",
+    )
+    login_ip_free: int = Field(
+        default=30, ge=1, description="Free sign-in attempts per address (any user name)."
+    )
+    login_user_free: int = Field(
+        default=100,
+        ge=1,
+        description="Free sign-in attempts per user name from all addresses (distributed guess).",
+    )
+    login_backoff_base_s: float = Field(default=2.0, gt=0, description="First back-off delay.")
+    login_backoff_cap_s: float = Field(default=900.0, gt=0, description="Longest delay.")
+    login_window_s: int = Field(
+        default=1800, ge=1, description="Sign-in failures are forgotten after this quiet time."
+    )
+    hash_workers: int = Field(
+        default=1,
+        ge=1,
+        description="Threads verifying passwords (Argon2id runs off the event loop).",
+    )
+    hash_queue_max: int = Field(
+        default=64, ge=1, description="Sign-ins waiting for a hash thread before 503."
+    )
+    header_timeout_s: float = Field(
+        default=10.0, gt=0, description="Time allowed to send a request's line and headers."
+    )
+    body_timeout_s: float = Field(
+        default=30.0, gt=0, description="Time allowed to send a request body."
+    )
+    keepalive_timeout_s: float = Field(
+        default=30.0, gt=0, description="Idle keep-alive connections are closed after this."
+    )
+    max_connections_per_ip: int = Field(
+        default=128, ge=1, description="Open connections per client address."
+    )
+    max_connections: int = Field(
+        default=8192,
+        ge=16,
+        description="Open connections in all (also capped below the process's file limit).",
+    )
+    max_sockets_per_station: int = Field(
+        default=4, ge=1, description="Signaling sockets per station token (per instance)."
+    )
+    max_sockets_per_session: int = Field(
+        default=8, ge=1, description="Signaling sockets per doctor session (per instance)."
+    )
+    announces_per_minute: int = Field(
+        default=60, ge=1, description="Announces per station per minute (all instances)."
+    )
+    session_check_s: float = Field(
+        default=5.0,
+        gt=0,
+        description="How often an open doctor/station socket re-checks its session or token.",
+    )
     allowed_origins: list[str] = Field(
         default_factory=list,
         description="Extra browser origins allowed (behind a proxy); the hub's own is implied.",

@@ -10,9 +10,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
     DateTime,
+    Float,
     ForeignKey,
     Integer,
     MetaData,
@@ -101,15 +103,36 @@ billing_records = Table(
     Column("body_sha256", String(64), nullable=False),
     Column("body", Text, nullable=False),  # canonical JSON of the validated record
     Column("received_at", DateTime(timezone=True), nullable=False, index=True),
+    # "ok": the hub's waiting room knows this encounter for this station; "unknown": it does
+    # not (e.g. a call made while the hub was unreachable) - visible in the export for review.
+    Column("encounter_check", String(16), nullable=False, server_default="unknown"),
     UniqueConstraint("idempotency_key", name="uq_billing_records_idempotency_key"),
 )
 
-bus_messages = Table(
-    "bus_messages",
+signal_outbox = Table(
+    "signal_outbox",
     metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("body", Text, nullable=False),  # a signaling message too large for NOTIFY
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    # Every message one instance fans out to the others (bus.py): the NOTIFY carries its id, a
+    # listener that lost its connection catches up from here. Rows live a few minutes.
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
+           autoincrement=True),
+    Column("instance", String(16), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("principal_id", Integer, nullable=False),
+    Column("body", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, index=True),
+)  # fmt: skip
+
+# Shared counters for sign-in back-off and per-station rates (see ``throttle.py``): one row per
+# key, updated by one atomic upsert so that every hub instance sharing the database agrees.
+throttle = Table(
+    "throttle",
+    metadata,
+    Column("key", String(200), primary_key=True),
+    Column("count", Integer, nullable=False),
+    Column("delay_s", Float, nullable=False),  # current back-off step (doubles per failure)
+    Column("next_at", Float, nullable=False),  # epoch seconds: no attempt before this
+    Column("last_at", Float, nullable=False),  # epoch seconds of the last counted attempt
 )
 
 # The fleet tables (organisations, presence, rollups) register on the same metadata.

@@ -13,6 +13,7 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from telecabine.hub.pdf import render_pdf
+from telecabine.hub.safe_json import BadJson, bad_json_response, read_json
 from telecabine.hub.security import DOCTOR, PRINCIPAL, json_error, requires
 
 _TITLES = {
@@ -45,7 +46,9 @@ class DocumentForm(BaseModel):
 async def render(request: web.Request) -> web.Response:
     """Render the form as an A4 PDF signed with the doctor's name, specialty and RPPS."""
     try:
-        form = DocumentForm.model_validate(await request.json())
+        form = DocumentForm.model_validate(await read_json(request))
+    except BadJson as exc:
+        return bad_json_response(exc, 422)
     except ValidationError as exc:
         fields = [
             {"loc": [str(p) for p in e["loc"]], "type": e["type"], "msg": e["msg"]}

@@ -55,6 +55,7 @@ from telecabine.domain.expertise import (
 )
 from telecabine.hub.db import doctors, metadata
 from telecabine.hub.pages import STATIC_DIR
+from telecabine.hub.safe_json import read_json
 from telecabine.hub.security import DOCTOR, PRINCIPAL, STATION, json_error, requires
 from telecabine.hub.state import HUB
 from telecabine.protocol.expertise import (
@@ -137,7 +138,7 @@ async def create(request: web.Request) -> web.Response:
     hub = request.app[HUB]
     station = request[PRINCIPAL].station
     try:
-        raw = await request.json()
+        raw = await read_json(request)
         req = ExpertiseRequest.model_validate(raw)
     except (ValueError, UnicodeDecodeError) as exc:
         fields = []
@@ -435,7 +436,7 @@ async def answer(request: web.Request) -> web.Response:
     if row is None:
         return json_error(404, "not_found", "Demande inconnue / unknown request")
     try:
-        data = await request.json()
+        data = await read_json(request)
         text_ = str(data.get("text", "")).strip()
         outcome = data.get("outcome", "answered")
         pdf = base64.b64decode(data["pdf_b64"], validate=True) if data.get("pdf_b64") else None

@@ -12,7 +12,10 @@ from pathlib import Path
 
 from aiohttp import web
 
+from telecabine.hub import throttle
 from telecabine.hub.accounts import close_session, open_session, verify_login
+from telecabine.hub.hardening import HASH_POOL, SOCKETS, HashBusy, session_credential
+from telecabine.hub.safe_json import read_json
 from telecabine.hub.security import (
     DOCTOR,
     OPTIONAL,
@@ -37,6 +40,7 @@ _TEXT = {
         "bad": "Identifiant ou mot de passe incorrect.",
         "locked": "Trop de tentatives : réessayez dans quelques minutes.",
         "origin": "Origine de la requête refusée.",
+        "busy": "Serveur occupé : réessayez dans un instant.",
     },
     "en": {
         "title": "Teleconsultation — doctor sign-in",
@@ -48,6 +52,7 @@ _TEXT = {
         "bad": "Wrong username or password.",
         "locked": "Too many attempts: try again in a few minutes.",
         "origin": "Request origin refused.",
+        "busy": "Server busy: try again in a moment.",
     },
 }
 
@@ -119,20 +124,46 @@ async def login(request: web.Request) -> web.StreamResponse:
     if "Origin" in request.headers and not origin_allowed(request):
         return refuse(403, "origin")
     try:
-        data = await request.json() if wants_json else await request.post()
+        data = await read_json(request) if wants_json else await request.post()
         username = str(data.get("username", ""))[:64]
         password = str(data.get("password", ""))[:256]
         typed = username
     except (ValueError, AttributeError):
         return refuse(401, "bad")
+    # Counted before the password is checked, in one atomic statement per key shared by all
+    # instances: concurrent guesses cannot all pass (see throttle.py).
     ip = request.remote or "?"
-    if hub.limiter.blocked(ip, username):
-        return refuse(429, "locked")
-    doctor = await verify_login(hub.engine, username, password) if username else None
+    user = username.lower()
+    s = hub.settings
+    back = (s.login_backoff_base_s, s.login_backoff_cap_s)
+    rules = [
+        throttle.Rule(f"login:user-ip:{user}|{ip}", s.login_max_failures, *back),
+        throttle.Rule(f"login:ip:{ip}", s.login_ip_free, *back),
+        throttle.Rule(f"login:user:{user}", s.login_user_free, *back),
+    ]
+    wait = await throttle.attempt(hub.engine, rules, forget_s=s.login_window_s)
+    if wait > 0:
+        response = refuse(429, "locked")
+        response.headers["Retry-After"] = str(int(wait + 0.999))
+        return response
+    try:
+        doctor = (
+            await verify_login(hub.engine, username, password, request.app[HASH_POOL].run)
+            if username
+            else None
+        )
+    except HashBusy:
+        response = refuse(503, "busy")
+        response.headers["Retry-After"] = "1"
+        return response
     if doctor is None:
-        hub.limiter.failed(ip, username)
         return refuse(401, "bad")
-    hub.limiter.succeeded(username)
+    await throttle.succeeded(
+        hub.engine,
+        reset_keys=[rules[0].key],
+        undo_keys=[rules[1].key, rules[2].key],
+        forget_s=s.login_window_s,
+    )
     token = await open_session(hub.engine, doctor, hub.settings.session_ttl_s)
     response: web.StreamResponse
     if wants_json:
@@ -166,6 +197,9 @@ async def logout(request: web.Request) -> web.StreamResponse:
     """End the session and clear the cookie."""
     token = request.cookies.get(SESSION_COOKIE, "")
     await close_session(request.app[HUB].engine, token)
+    # This session's signaling sockets end with it (other instances notice within
+    # session_check_s, or at the next message).
+    await request.app[SOCKETS].close_credential(session_credential(token))
     response = web.json_response({"ok": True})
     response.del_cookie(SESSION_COOKIE, path="/")
     return response
@@ -181,6 +215,8 @@ async def me(request: web.Request) -> web.Response:
 async def static_file(request: web.Request) -> web.StreamResponse:
     """Console assets, for signed-in doctors only; no directory listing, no path escape."""
     name = request.match_info["name"]
+    if "\x00" in name or "/" in name or "\\" in name or len(name) > 128:
+        return json_error(404, "not_found", "Introuvable / not found")
     path = (STATIC_DIR / name).resolve()
     if STATIC_DIR.resolve() not in path.parents or not path.is_file():
         return json_error(404, "not_found", "Introuvable / not found")

@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from telecabine.hub.billing_api import field_errors
 from telecabine.hub.db import stations
 from telecabine.hub.fleet_tables import organisations, station_heartbeats, station_presence
+from telecabine.hub.safe_json import read_json
 from telecabine.hub.security import PRINCIPAL, STATION, json_error, requires
 from telecabine.hub.sqlutil import aware, upsert
 from telecabine.hub.state import HUB
@@ -134,7 +135,7 @@ async def heartbeat(request: web.Request) -> web.Response:
     hub = request.app[HUB]
     station = request[PRINCIPAL].station
     try:
-        raw = await request.json()
+        raw = await read_json(request)
     except (ValueError, UnicodeDecodeError):
         return json_error(422, "invalid", "JSON attendu / JSON body required")
     try:

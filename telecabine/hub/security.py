@@ -1,4 +1,4 @@
-"""Authentication middleware, per-route access rules, security headers, login rate limit.
+"""Authentication middleware, per-route access rules, security headers.
 
 Every route requires a station token (``Authorization: Bearer``), a doctor session cookie or
 the operator's admin token, except ``GET /healthz``. Routes say what they accept with
@@ -10,8 +10,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import time
-from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -173,40 +171,3 @@ def style_hash(css: str) -> str:
     """CSP source expression allowing one inline ``<style>`` block."""
     digest = hashlib.sha256(css.encode("utf-8")).digest()
     return f"'sha256-{base64.b64encode(digest).decode()}'"
-
-
-class LoginRateLimiter:
-    """Sliding-window count of failed logins per client address and per username."""
-
-    def __init__(self, max_failures: int, window_s: float, clock=time.monotonic):
-        self._max = max_failures
-        self._window = window_s
-        self._clock = clock
-        self._failures: dict[str, deque[float]] = {}
-
-    def _recent(self, key: str) -> deque[float]:
-        q = self._failures.setdefault(key, deque())
-        horizon = self._clock() - self._window
-        while q and q[0] < horizon:
-            q.popleft()
-        if not q:
-            self._failures.pop(key, None)
-        return q
-
-    def blocked(self, ip: str, username: str) -> bool:
-        """True when this address or username is locked out for now."""
-        return any(
-            len(self._recent(k)) >= self._max for k in (f"ip:{ip}", f"user:{username.lower()}")
-        )
-
-    def failed(self, ip: str, username: str) -> None:
-        """Record one failed attempt."""
-        now = self._clock()
-        for k in (f"ip:{ip}", f"user:{username.lower()}"):
-            self._failures.setdefault(k, deque()).append(now)
-        if len(self._failures) > 100_000:  # bound memory under a spray attack
-            self._failures.clear()
-
-    def succeeded(self, username: str) -> None:
-        """Forget failures for a username after a good login."""
-        self._failures.pop(f"user:{username.lower()}", None)

@@ -22,6 +22,7 @@ from telecabine.hub import (
     documents,
     expertise,
     fleet_api,
+    hardening,
     organisations,
     pages,
     presence,
@@ -30,9 +31,9 @@ from telecabine.hub import (
 )
 from telecabine.hub.config import HubSettings
 from telecabine.hub.db import create_engine, migrate
+from telecabine.hub.guard import ConnectionGuard, GuardedSite, install_log_limits
 from telecabine.hub.security import (
     PUBLIC,
-    LoginRateLimiter,
     auth_middleware,
     headers_middleware,
     requires,
@@ -112,13 +113,26 @@ def create_app(settings: HubSettings | None = None) -> web.Application:
     state = HubState(
         settings=settings,
         engine=create_engine(settings.resolved_database_url()),
-        limiter=LoginRateLimiter(settings.login_max_failures, settings.login_window_s),
         inline_style_hashes=[style_hash(pages.signin_css())],
     )
+    guard = ConnectionGuard(
+        header_timeout_s=settings.header_timeout_s,
+        body_timeout_s=settings.body_timeout_s,
+        max_per_ip=settings.max_connections_per_ip,
+        max_total=settings.max_connections,
+    )
     app = web.Application(
-        middlewares=[headers_middleware, auth_middleware], client_max_size=settings.max_body_bytes
+        middlewares=[
+            guard.middleware(),
+            hardening.errors_middleware,
+            headers_middleware,
+            auth_middleware,
+        ],
+        client_max_size=settings.max_body_bytes,
     )
     app[HUB] = state
+    app[GUARD] = guard
+    hardening.install(app, settings)
     r = app.router
     r.add_get("/healthz", healthz)
     r.add_get("/", pages.index)
@@ -146,6 +160,9 @@ def create_app(settings: HubSettings | None = None) -> web.Application:
     return app
 
 
+GUARD: web.AppKey[ConnectionGuard] = web.AppKey("telecabine_guard", ConnectionGuard)
+
+
 @dataclass
 class RunningHub:
     """A hub serving on a port; ``await stop()`` shuts it down."""
@@ -163,14 +180,17 @@ async def start_hub(
     settings = settings or HubSettings()
     host = host or settings.host
     port = settings.port if port is None else port
+    install_log_limits()
     app = create_app(settings)
-    runner = web.AppRunner(app, access_log=None, shutdown_timeout=2.0)
+    runner = web.AppRunner(
+        app, access_log=None, shutdown_timeout=2.0, keepalive_timeout=settings.keepalive_timeout_s
+    )
     await runner.setup()
     ssl_ctx = None
     if settings.tls:
         ssl_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         ssl_ctx.load_cert_chain(str(settings.cert_file), str(settings.key_file))
-    site = web.TCPSite(runner, host, port, ssl_context=ssl_ctx)
+    site = GuardedSite(runner, host, port, ssl_context=ssl_ctx, guard=app[GUARD])
     await site.start()
     bound = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
     scheme = "https" if ssl_ctx else "http"

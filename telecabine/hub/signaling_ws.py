@@ -18,11 +18,27 @@ from datetime import UTC, datetime
 
 from aiohttp import WSCloseCode, WSMsgType, web
 
+from telecabine.hub import throttle
 from telecabine.hub import waiting_room as room
 from telecabine.hub.db import stations
-from telecabine.hub.security import DOCTOR, PRINCIPAL, STATION, json_error, origin_allowed, requires
+from telecabine.hub.hardening import (
+    SOCKETS,
+    SessionWatch,
+    session_credential,
+    station_credential,
+    too_many_sockets,
+)
+from telecabine.hub.security import (
+    DOCTOR,
+    PRINCIPAL,
+    SESSION_COOKIE,
+    STATION,
+    json_error,
+    origin_allowed,
+    requires,
+)
 from telecabine.hub.state import HUB, HubState
-from telecabine.hub.turn import ice_servers
+from telecabine.hub.turn import ice_servers, transport_policy
 from telecabine.protocol import signaling as sig
 from telecabine.protocol.envelope import ERR_BAD_JSON, ProtocolError
 
@@ -153,6 +169,7 @@ class TokenBucket:
 
 
 RATE_LIMITED = "Trop de messages, ralentissez / too many messages, slow down"
+ANNOUNCE_LIMITED = "Trop d'annonces cette minute / too many announces this minute"
 
 
 async def _receive_loop(hub: HubState, ws: web.WebSocketResponse, allowed, handle) -> None:
@@ -234,12 +251,24 @@ async def station_ws(request: web.Request) -> web.StreamResponse:
     """The station's signaling socket."""
     hub = request.app[HUB]
     station = request[PRINCIPAL].station
+    token = request.headers.get("Authorization", "")[7:].strip()
+    if (
+        request.app[SOCKETS].count(station_credential(token))
+        >= hub.settings.max_sockets_per_station
+    ):
+        return too_many_sockets()
     ws = web.WebSocketResponse(heartbeat=30, max_msg_size=WS_MAX_FRAME)
     await ws.prepare(request)
     hub.connections.add(hub.connections.stations, station.id, ws)
+    watch = SessionWatch(request, ws, "station", token)
+    watch.start()
 
     async def handle(msg) -> None:
         if isinstance(msg, sig.Announce):
+            if not await throttle.within_rate(
+                hub.engine, f"announce:{station.id}", hub.settings.announces_per_minute, 60.0
+            ):
+                raise room.RoomError("rate_limited", ANNOUNCE_LIMITED)
             async with hub.room_lock:
                 status = await room.announce(hub.engine, station.id, msg, _now())
             log.info("announce %s from station %s -> %s", msg.encounter_id, station.name, status)
@@ -272,8 +301,9 @@ async def station_ws(request: web.Request) -> web.StreamResponse:
             await _relay(hub, msg, from_station=station.id, from_doctor=None)
 
     try:
-        await _receive_loop(hub, ws, sig.STATION_TO_HUB, handle)
+        await _receive_loop(hub, ws, sig.STATION_TO_HUB, watch.guard(handle))
     finally:
+        await watch.stop()
         hub.connections.remove(hub.connections.stations, station.id, ws)
         if station.id not in hub.connections.stations:
             if await room.drop_station(hub.engine, station.id, _now()):
@@ -313,6 +343,7 @@ async def _doctor_joined(hub: HubState, encounter_id: str, doctor_id: int, stati
         encounter_id=encounter_id,
         doctor=sig.DoctorPublic(name=name, specialty=specialty),
         ice_servers=ice_servers(hub.settings, f"station-{station_name}", time.time()),
+        ice_transport_policy=transport_policy(hub.settings),
     )
 
 
@@ -323,9 +354,17 @@ async def doctor_ws(request: web.Request) -> web.StreamResponse:
         return json_error(403, "bad_origin", "Origine refusée / origin refused")
     hub = request.app[HUB]
     doctor = request[PRINCIPAL].doctor
+    token = request.cookies.get(SESSION_COOKIE, "")
+    if (
+        request.app[SOCKETS].count(session_credential(token))
+        >= hub.settings.max_sockets_per_session
+    ):
+        return too_many_sockets()
     ws = web.WebSocketResponse(heartbeat=30, max_msg_size=WS_MAX_FRAME)
     await ws.prepare(request)
     hub.connections.add(hub.connections.doctors, doctor.id, ws)
+    watch = SessionWatch(request, ws, "doctor", token)
+    watch.start()
     await _send(ws, sig.Queue(entries=await room.queue(hub.engine, _now())))
     # A console that reconnects (network blip, page reload) is reminded of its open call, so it
     # can show the call view again and answer the station's next offer (ICE restart).
@@ -334,7 +373,8 @@ async def doctor_ws(request: web.Request) -> web.StreamResponse:
         await _send(
             ws,
             sig.Taken(encounter_id=ref.encounter_id, ice_servers=servers, cabin=ref.cabin,
-                      age_band=ref.age_band, reason=ref.reason),
+                      age_band=ref.age_band, reason=ref.reason,
+                      ice_transport_policy=transport_policy(hub.settings)),
         )  # fmt: skip
 
     async def handle(msg) -> None:
@@ -346,7 +386,11 @@ async def doctor_ws(request: web.Request) -> web.StreamResponse:
                 hub,
                 "doctor",
                 doctor.id,
-                sig.Taken(encounter_id=msg.encounter_id, ice_servers=servers),
+                sig.Taken(
+                    encounter_id=msg.encounter_id,
+                    ice_servers=servers,
+                    ice_transport_policy=transport_policy(hub.settings),
+                ),
             )
             async with hub.engine.connect() as conn:
                 name = (
@@ -377,8 +421,9 @@ async def doctor_ws(request: web.Request) -> web.StreamResponse:
             await _relay(hub, msg, from_station=None, from_doctor=doctor.id)
 
     try:
-        await _receive_loop(hub, ws, sig.DOCTOR_TO_HUB, handle)
+        await _receive_loop(hub, ws, sig.DOCTOR_TO_HUB, watch.guard(handle))
     finally:
+        await watch.stop()
         hub.connections.remove(hub.connections.doctors, doctor.id, ws)
         if doctor.id not in hub.connections.doctors:
             hub.spawn(_end_calls_if_gone(hub, doctor_id=doctor.id))

@@ -13,7 +13,6 @@ from telecabine.hub.config import HubSettings
 
 if TYPE_CHECKING:
     from telecabine.hub.bus import PgBus
-    from telecabine.hub.security import LoginRateLimiter
 
 
 @dataclass
@@ -44,11 +43,10 @@ class Connections:
 
 @dataclass
 class HubState:
-    """Everything a request handler needs: settings, engine, limiter, live connections."""
+    """Everything a request handler needs: settings, engine, live connections."""
 
     settings: HubSettings
     engine: AsyncEngine
-    limiter: LoginRateLimiter
     connections: Connections = field(default_factory=Connections)
     inline_style_hashes: list[str] = field(default_factory=list)
     # Last position told to each waiting station, so ``position`` is sent only on change.

@@ -14,6 +14,9 @@ import hmac
 from telecabine.hub.config import HubSettings
 from telecabine.protocol.signaling import IceServer
 
+RELAY = "relay"
+ALL = "all"
+
 
 def turn_credentials(secret: str, user: str, now: float, ttl_s: int) -> tuple[str, str]:
     """(username, credential) valid until ``now + ttl_s`` for coturn's REST auth."""
@@ -34,3 +37,10 @@ def ice_servers(settings: HubSettings, user: str, now: float) -> list[IceServer]
             IceServer(urls=list(settings.turn_urls), username=username, credential=credential)
         )
     return servers
+
+
+def transport_policy(settings: HubSettings) -> str:
+    """``"relay"`` when every call must go through TURN (``force_relay``), else ``"all"``."""
+    if settings.force_relay and settings.turn_urls and settings.secret("turn_secret"):
+        return RELAY
+    return ALL

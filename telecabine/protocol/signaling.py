@@ -135,6 +135,8 @@ class DoctorJoined(_Message):
     encounter_id: EncounterId
     doctor: DoctorPublic
     ice_servers: list[IceServer] = []
+    # "relay": use TURN relay candidates only (the hub's force_relay setting).
+    ice_transport_policy: Literal["all", "relay"] = "all"
 
 
 class Cancel(_Message):
@@ -188,6 +190,7 @@ class Taken(_Message):
     type: Literal["taken"] = "taken"
     encounter_id: EncounterId
     ice_servers: list[IceServer] = []
+    ice_transport_policy: Literal["all", "relay"] = "all"
     # What the waiting room showed (no identity), so a console reloaded mid-call keeps its
     # header; optional for older hubs.
     cabin: Annotated[str, Field(max_length=64)] | None = None

@@ -126,6 +126,7 @@ class CallSetup:
     play_audio: bool = True
     max_height: int = 720
     timing: CallTiming | None = None
+    relay_only: bool = False  # TURN relay candidates only (Settings.ice_relay_only)
 
 
 class ConsultationError(RuntimeError):
@@ -191,7 +192,7 @@ class ConsultationService:
         call = self.call = CallSession(
             self, s.station_id, s.cameras, live_camera=s.live_camera, microphone=s.microphone,
             stethoscope=s.stethoscope, play_audio=s.play_audio, max_height=s.max_height,
-            timing=s.timing,
+            timing=s.timing, relay_only=s.relay_only,
         )  # fmt: skip
         self._wire(call)
         call.context = self._patient_context

@@ -104,6 +104,7 @@ class CallSession:
         max_height: int = 720,
         timing: CallTiming | None = None,
         encoding: VideoEncoding = DEFAULT_ENCODING,
+        relay_only: bool = False,
     ) -> None:
         if live_camera not in cameras:
             live_camera = next(iter(cameras))
@@ -131,6 +132,8 @@ class CallSession:
         self.connected_at: float | None = None
         self.called_at: float | None = None
         self._ice_servers: list[dict[str, Any]] = []
+        self.relay_only = relay_only  # this station's setting
+        self._hub_relay = False  # the hub asks for relay-only calls (force_relay)
         self._documents = DocumentAssembler()
         self._documents_done: set[str] = set()
         # Reliable delivery (see protocol.datachannel): what we sent with an id and the doctor
@@ -247,6 +250,7 @@ class CallSession:
         elif isinstance(msg, sig.DoctorJoined):
             self.doctor = msg.doctor
             self._ice_servers = [s.model_dump(exclude_none=True) for s in msg.ice_servers]
+            self._hub_relay = msg.ice_transport_policy == "relay"
             for cb in self.observers.on_doctor:
                 cb(msg.doctor)
             self.called_at = time.monotonic()
@@ -271,6 +275,7 @@ class CallSession:
         self.peer = StationPeer(
             self._ice_servers, self.video, self.audio, self.remote_video, self.player,
             self._on_channel_message, self.encoding,
+            relay_only=self.relay_only or self._hub_relay,
         )  # fmt: skip
         self.peer.channel.on("open", self._send_hello)
         offer = await self.peer.make_offer()

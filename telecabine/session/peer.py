@@ -21,6 +21,7 @@ from aiortc import (
     RTCConfiguration,
     RTCDataChannel,
     RTCIceServer,
+    RTCIceTransportPolicy,
     RTCPeerConnection,
     RTCSessionDescription,
 )
@@ -49,13 +50,18 @@ class StationPeer:
         player: AudioPlayer,
         on_message: MessageHandler,
         encoding: encoders.VideoEncoding = encoders.DEFAULT_ENCODING,
+        relay_only: bool = False,
     ) -> None:
         encoders.install(encoding)
         servers = [
             RTCIceServer(urls=s["urls"], username=s.get("username"), credential=s.get("credential"))
             for s in ice_servers
         ]
-        self.pc = RTCPeerConnection(RTCConfiguration(iceServers=servers or None))
+        # relay_only: gather TURN relay candidates only (station setting or the hub's policy).
+        policy = RTCIceTransportPolicy.RELAY if relay_only else RTCIceTransportPolicy.ALL
+        self.pc = RTCPeerConnection(
+            RTCConfiguration(iceServers=servers or None, iceTransportPolicy=policy)
+        )
         self.pc.addTrack(PeerTrack(audio))
         video_sender = self.pc.addTrack(PeerTrack(video))
         self.video_sender = video_sender

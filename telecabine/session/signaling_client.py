@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import ssl
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -27,7 +28,16 @@ class SignalingError(RuntimeError):
 class HubSignaling:
     """Connected WebSocket to the hub; ``send`` models, ``on_message`` receives parsed ones."""
 
-    def __init__(self, hub_url: str, token: str, on_message: Callable[[Any], Awaitable[None]]):
+    def __init__(
+        self,
+        hub_url: str,
+        token: str,
+        on_message: Callable[[Any], Awaitable[None]],
+        ssl_context: ssl.SSLContext | None = None,
+    ):
+        """``ssl_context``: trust for a hub whose certificate is not in the system store
+        (an operator's private CA); None = the system's."""
+        self._ssl = ssl_context if ssl_context is not None else True
         base = hub_url.rstrip("/")
         self.url = base.replace("http://", "ws://", 1).replace("https://", "wss://", 1)
         self.url += "/ws/station"
@@ -45,7 +55,7 @@ class HubSignaling:
             self._ws = await self._session.ws_connect(
                 self.url, headers={"Authorization": f"Bearer {self._token}"},
                 heartbeat=10.0, timeout=aiohttp.ClientWSTimeout(ws_close=timeout),
-                max_msg_size=sig.MAX_MESSAGE_BYTES,
+                max_msg_size=sig.MAX_MESSAGE_BYTES, ssl=self._ssl,
             )  # fmt: skip
         except (aiohttp.ClientError, OSError, TimeoutError) as exc:
             await self._session.close()

@@ -22,6 +22,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from telecabine.ui.accessibility import AccessibilityMenu
+from telecabine.ui.field_safety import install_field_guard
 from telecabine.ui.screens.base import touch_button
 
 FLOW = ("home", "patient", "consent", "summary", "equipment", "measurement", "call", "wrapup")
@@ -42,6 +44,7 @@ class MainWindow(QMainWindow):
 
     def __init__(self, cabin_name: str, lang: str = "fr", parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        install_field_guard()  # once per application: the wheel never changes an input's value
         self.lang = lang
         self.context: Any = {"lang": lang}
         self.screens: dict[str, QWidget] = {}
@@ -75,9 +78,14 @@ class MainWindow(QMainWindow):
         self.lock_button = touch_button(header, name="lock")
         self.staff_admin_button = touch_button(header, name="staffAdmin")
         self.staff_admin_button.hide()  # shown to administrators only
-        row.addWidget(self.cabin_label)
-        row.addStretch(1)
+        self.accessibility = AccessibilityMenu(header)  # large text, contrast, spoken guidance
+        # Names wrap rather than push the header buttons off a 1280-px screen (admin signed in,
+        # large text).
+        for label in (self.cabin_label, self.staff_label):
+            label.setWordWrap(True)
+        row.addWidget(self.cabin_label, 1)
         row.addWidget(self.staff_label)
+        row.addWidget(self.accessibility)
         for button in (self.staff_admin_button, self.next_patient_button, self.language_button,
                        self.lock_button):  # fmt: skip
             button.setMinimumWidth(120)
@@ -245,6 +253,7 @@ class MainWindow(QMainWindow):
             )
         )
         self.key_warning_banner.setAccessibleName(_tr("Avertissement de sécurité"))
+        self.accessibility.retranslate()
 
     def _set_ctx_lang(self) -> None:
         ctx = self.context

@@ -15,6 +15,7 @@ from PySide6.QtCore import QCoreApplication, QEvent, QObject, QTimer
 from PySide6.QtWidgets import QApplication
 
 from telecabine.domain.encounter import STAFF_CANCELLED
+from telecabine.services.home import HomeOverview
 from telecabine.services.intake import IntakeContext, IntakeService
 from telecabine.services.staff import StaffService
 from telecabine.services.staff_session import SessionState, StaffSession
@@ -62,13 +63,14 @@ class StationShell:
         staff: StaffService | None,
         idle_lock_seconds: int,
         tick_ms: int = 1000,
+        home_overview: HomeOverview | None = None,
     ) -> None:
         self.intake = intake
         self.translations = Translations()
         self.window = MainWindow(cabin_name, lang)
         self.window.set_language_hook(self.translations.set_language)
         self.window.context = IntakeContext(lang=lang)
-        self.home = HomeScreen(intake)
+        self.home = HomeScreen(intake, overview=home_overview)
         self.patient = PatientScreen(intake)
         self.consent = ConsentScreen(intake)
         self.summary = SummaryScreen(intake)

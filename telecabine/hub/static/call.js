@@ -155,6 +155,8 @@ export function startCall(opts) {
   const lang = opts.lang === "en" ? "en" : "fr";
   const T = TEXT[lang];
   const iceServers = (opts.iceServers || []).map((s) => ({ ...s }));
+  // "relay": TURN relay candidates only (the hub's TELECABINE_HUB_FORCE_RELAY).
+  const iceTransportPolicy = opts.iceTransportPolicy === "relay" ? "relay" : "all";
   const state = {
     pc: null, channel: null, stream: null, ended: false, hello: null, context: null, vitals: new Map(),
     messages: [], docs: new Map(), stats: { framesDecoded: 0, bitrate: 0, rtt: null, loss: 0 },
@@ -477,7 +479,7 @@ export function startCall(opts) {
   async function onOffer(msg) {
     state.offers += 1;
     if (state.pc) { status.textContent = T.reconnecting; state.pc.close(); }
-    const pc = new RTCPeerConnection({ iceServers });
+    const pc = new RTCPeerConnection({ iceServers, iceTransportPolicy });
     state.pc = pc;
     const stream = await localStream();
     for (const track of stream.getTracks()) pc.addTrack(track, stream);

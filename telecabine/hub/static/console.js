@@ -172,6 +172,7 @@ async function openCall(encounterId, iceServers, taken = {}) {
     state.call.handle = mod.startCall({
       encounterId,
       iceServers,
+      iceTransportPolicy: taken.ice_transport_policy,
       signaling,
       container,
       lang: state.lang,

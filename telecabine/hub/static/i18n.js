@@ -233,7 +233,7 @@ export const STRINGS = {
     col_cabin: "Cabin",
     col_action: "Action",
     take: "Take patient",
-    take_label: "Take the patient in {cabin}",
+    take_label: "Take patient in {cabin}",  // starts with the visible text (WCAG 2.5.3)
     call_title: "Consultation in progress",
     cancel_call: "Cancel consultation",
     call_missing: "Video call module unavailable: the consultation can be cancelled.",

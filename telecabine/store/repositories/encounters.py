@@ -210,6 +210,21 @@ class EncounterRepository(EncounterRecordsMixin):
                 stmt = stmt.where(Encounter.station_id == station_id)
             return list(session.exec(stmt.order_by(col(Encounter.created_at).desc())))
 
+    def created_between(
+        self, start: datetime, end: datetime, station_id: str | None = None, limit: int = 50
+    ) -> list[EncounterSummary]:
+        """Encounters created in ``[start, end)`` (e.g. today's), newest first, with identity."""
+        stmt = (
+            select(Encounter, Patient)
+            .join(Patient, isouter=True)
+            .where(col(Encounter.created_at) >= start, col(Encounter.created_at) < end)
+        )
+        if station_id is not None:
+            stmt = stmt.where(Encounter.station_id == station_id)
+        stmt = stmt.order_by(col(Encounter.created_at).desc()).limit(limit)
+        with self._store.read() as session:
+            return [_summary(e, seen(p)) for e, p in session.exec(stmt)]
+
     # --- search --------------------------------------------------------------------------------
     def search(self, text: str, limit: int = 20) -> list[EncounterSummary]:
         """Search by NIR prefix, a date (birth date or visit day) or name prefix(es).

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QListWidget,
     QListWidgetItem,
+    QScrollArea,
     QSpinBox,
     QTimeEdit,
     QVBoxLayout,
@@ -89,9 +90,13 @@ class AppointmentsScreen(Screen):
             label.setBuddy(widget)
             self._labels[key] = label
             f.addRow(label, widget)
-        self.book_button = touch_button(self.form, primary=True, name="book")
-        f.addRow(self.book_button)
+        self.book_button = touch_button(self, primary=True, name="book")
         self.set_primary(self.book_button)
+        # The form scrolls on small screens; its primary button stays in the bottom row.
+        self.form_scroll = QScrollArea(self)
+        self.form_scroll.setWidgetResizable(True)
+        self.form_scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        self.form_scroll.setWidget(self.form)
         self.message = QLabel(self)
         self.message.setWordWrap(True)
         self.back_button = touch_button(self, name="back")
@@ -99,17 +104,16 @@ class AppointmentsScreen(Screen):
         left = QVBoxLayout()
         left.addWidget(self.day)
         left.addWidget(self.list, 1)
-        row = QHBoxLayout()
-        row.addWidget(self.cancel_button)
-        row.addWidget(self.resend_button)
-        left.addLayout(row)
+        left.addWidget(self.cancel_button)  # one per row: large text keeps them readable
+        left.addWidget(self.resend_button)
         body = QHBoxLayout()
         body.addLayout(left, 1)
         body.addSpacing(24)
-        body.addWidget(self.form, 1)
+        body.addWidget(self.form_scroll, 1)
         bottom = QHBoxLayout()
         bottom.addWidget(self.back_button)
         bottom.addStretch(1)
+        bottom.addWidget(self.book_button)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(32, 16, 32, 16)
         layout.addWidget(self.title)

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QPlainTextEdit,
     QPushButton,
+    QScrollArea,
     QTextBrowser,
     QVBoxLayout,
     QWidget,
@@ -147,8 +148,15 @@ class ExpertiseScreen(Screen):
         right.addWidget(self.requests, 1)
         right.addWidget(self.answer, 1)
         right.addWidget(self.print_button)
+        # The form scrolls on small screens and in large text; Send stays in the bottom row.
+        left_box = QWidget(self)
+        left_box.setLayout(left)
+        left_scroll = QScrollArea(self)
+        left_scroll.setWidgetResizable(True)
+        left_scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        left_scroll.setWidget(left_box)
         body = QHBoxLayout()
-        body.addLayout(left, 3)
+        body.addWidget(left_scroll, 3)
         body.addSpacing(24)
         body.addLayout(right, 2)
         buttons = QHBoxLayout()

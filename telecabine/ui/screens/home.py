@@ -1,15 +1,21 @@
-"""Home: receive a new patient, or resume an encounter a crash or power cut left open."""
+"""Home: receive a new patient, resume an interrupted one, and see the station's day at a glance.
+
+The overview (today's encounters, drafts, appointments, billing waiting to sync, last equipment
+check) comes from ``services.home.HomeOverview`` and is read again each time the screen shows.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from PySide6.QtCore import QCoreApplication, Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QScrollArea, QVBoxLayout, QWidget
 
 from telecabine.domain.encounter import STAFF_CANCELLED
+from telecabine.services.home import HomeOverview
 from telecabine.services.intake import IntakeContext, IntakeService, ResumeOffer
 from telecabine.ui.screens.base import Screen, title_label, touch_button
+from telecabine.ui.screens.home_panels import HomePanels
 
 
 def _tr(text: str) -> str:
@@ -22,9 +28,22 @@ class HomeScreen(Screen):
     screen_name = "home"
     sig_resume = Signal(str)  # the draft step to go back to
 
-    def __init__(self, intake: IntakeService, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        intake: IntakeService,
+        parent: QWidget | None = None,
+        *,
+        overview: HomeOverview | None = None,
+    ) -> None:
         super().__init__(parent)
         self._intake = intake
+        self._overview = overview
+        self.panels = HomePanels()
+        # Large text can make the overview taller than the screen: it scrolls, never clips.
+        self.panels_scroll = QScrollArea(self)
+        self.panels_scroll.setWidgetResizable(True)
+        self.panels_scroll.setWidget(self.panels)
+        self.panels_scroll.setVisible(overview is not None)
         self._ctx: Any = None
         self._offer: ResumeOffer | None = None
         self.title = title_label(self)
@@ -53,9 +72,9 @@ class HomeScreen(Screen):
         layout.addWidget(self.title)
         layout.addWidget(self.hint)
         layout.addWidget(self.notice)
-        layout.addStretch(1)
         layout.addWidget(self.resume_box)
-        layout.addStretch(1)
+        layout.addWidget(self.panels_scroll, 1)
+        layout.addStretch(0 if overview is not None else 1)
         layout.addWidget(self.start_button)
         self.start_button.clicked.connect(self.on_start)
         self.resume_button.clicked.connect(self.on_resume)
@@ -73,6 +92,12 @@ class HomeScreen(Screen):
         self._offer = next((o for o in offers if o.state in _INTAKE_STATES and o.step), None)
         self.resume_box.setVisible(self._offer is not None)
         self._fill_offer()
+        self.refresh_overview()
+
+    def refresh_overview(self) -> None:
+        """Read the overview again (each time the screen shows)."""
+        if self._overview is not None:
+            self.panels.show_snapshot(self._overview.snapshot(), self.lang)
 
     def show_notice(self, text: str) -> None:
         """A one-line message after the previous patient (e.g. refusal recorded)."""
@@ -84,6 +109,7 @@ class HomeScreen(Screen):
         self._offer = None
         self.resume_box.hide()
         self.show_notice("")
+        self.panels.clear()
 
     def on_start(self) -> None:
         """Create the encounter (its draft is saved from now on) and go to identification."""
@@ -129,6 +155,7 @@ class HomeScreen(Screen):
         self.discard_button.setText(_tr("Abandonner"))
         self.discard_button.setAccessibleName(_tr("Abandonner la consultation interrompue"))
         self._fill_offer()
+        self.panels.retranslate(self.lang)
 
 
 _INTAKE_STATES = ("created", "identified", "consented")

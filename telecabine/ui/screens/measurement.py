@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from telecabine.devices.speech import SpeechBackend
 from telecabine.domain.vitals import MeasurementKind, Observation, VitalError
 from telecabine.services.measurement import (
     MeasurementFailed,
@@ -71,9 +72,14 @@ class MeasurementScreen(QWidget):
         kinds: Sequence[MeasurementKind] = DEFAULT_KINDS,
         lang: str = "fr",
         parent: QWidget | None = None,
+        speech: SpeechBackend | None = None,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("measurementScreen")
+        # Spoken guidance (issue 17 item 4): each step's sentence is said when the step shows.
+        self._speech = speech
+        self.speech_enabled = speech is not None
+        self._last_spoken: tuple[MeasurementKind, str] | None = None
         self._service = service
         self._kinds = tuple(MeasurementKind(k) for k in kinds)
         self._lang = lang
@@ -166,12 +172,15 @@ class MeasurementScreen(QWidget):
         right.addWidget(self.instruction)
         right.addWidget(self.status_label)
         right.addWidget(self.device_label)
+        # The result sits beside the picture, not under it: with the key banner the screen
+        # must fit 1366×768 (issue 17 item 2).
+        right.addWidget(self.value_label)
+        right.addWidget(self.detail_label)
+        right.addWidget(self.error_label)
         right.addStretch(1)
         top.addLayout(right, 1)
         g.addLayout(top)
-        g.addWidget(self.value_label)
-        g.addWidget(self.detail_label)
-        g.addWidget(self.error_label)
+        g.addStretch(1)
         actions = QHBoxLayout()
         actions.addWidget(self.manual_button)
         actions.addWidget(self.device_button)
@@ -189,7 +198,10 @@ class MeasurementScreen(QWidget):
         nav.addStretch(1)
         nav.addWidget(self.next_button)
         layout = QVBoxLayout(self)
-        layout.addWidget(self.title)
+        # The title shares the step row: a row saved keeps the screen inside 1280×800 with the
+        # key banner in large-text mode.
+        steps.insertWidget(0, self.title)
+        steps.insertSpacing(1, 24)
         layout.addLayout(steps)
         layout.addWidget(self._pages, 1)
         layout.addLayout(nav)
@@ -290,6 +302,37 @@ class MeasurementScreen(QWidget):
         self.manual.set_kind(kind)
         self._pages.setCurrentIndex(0)
         self.retranslate()
+        self.speak_step()
+
+    # --- spoken guidance -----------------------------------------------------------------------
+    def set_speech_enabled(self, on: bool) -> None:
+        """Turn spoken guidance on or off (accessibility menu, ``TELECABINE_SPEECH_GUIDANCE``)."""
+        self.speech_enabled = on and self._speech is not None
+        if not self.speech_enabled and self._speech is not None:
+            self._speech.stop()
+        self._last_spoken = None
+
+    def speak_step(self) -> None:
+        """Say the current step's guidance sentence once, when this screen is on show."""
+        if not self.speech_enabled or self._speech is None or not self.isVisible():
+            return
+        key = (self._kind, self._lang)
+        if key == self._last_spoken:
+            return
+        self._last_spoken = key
+        self._speech.say(guidance_sentence(self._kind), self._lang)
+
+    def showEvent(self, event) -> None:
+        """Arriving on the screen says the step shown."""
+        super().showEvent(event)
+        self.speak_step()
+
+    def hideEvent(self, event) -> None:
+        """Leaving the screen stops the voice (and the next arrival speaks again)."""
+        super().hideEvent(event)
+        self._last_spoken = None
+        if self._speech is not None:
+            self._speech.stop()
 
     def _on_next(self) -> None:
         idx = self._kinds.index(self._kind) if self._kind in self._kinds else -1

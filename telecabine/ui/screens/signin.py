@@ -37,7 +37,9 @@ class SignInScreen(QWidget):
         self.pin = pin_field(self)
         self.pin_again = pin_field(self)
         self.form = QFormLayout()
-        self.form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapAllRows)
+        # Labels beside their fields when they fit: the first-run form (five fields) must fit
+        # 1280x800 with the key banner in large-text mode too.
+        self.form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
         self.labels: dict[str, QLabel] = {}
         for key, widget in (("login", self.login), ("name", self.display_name),
                             ("rpps", self.rpps), ("pin", self.pin), ("again", self.pin_again)):  # fmt: skip

@@ -5,10 +5,19 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import QCoreApplication
-from PySide6.QtWidgets import QFormLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
 
 from telecabine.services.intake import IntakeContext, IntakeService
 from telecabine.ui.screens.base import Screen, title_label, touch_button
+from telecabine.ui.screens.summary_billing import ROWS as BILLING_ROWS
+from telecabine.ui.screens.summary_billing import billing_values, row_label
 
 _CTX = "SummaryScreen"
 _T = QCoreApplication.translate
@@ -37,11 +46,12 @@ class SummaryScreen(Screen):
         self.title = title_label(self)
         self.labels: dict[str, QLabel] = {}
         self.values: dict[str, QLabel] = {}
-        form = QFormLayout()
+        body = QWidget()
+        form = QFormLayout(body)
         form.setHorizontalSpacing(24)
         form.setVerticalSpacing(12)
-        for key, _label in _ROWS:
-            label, value = QLabel(self), QLabel(self)
+        for key in [k for k, _ in _ROWS] + [k for k, _ in BILLING_ROWS]:
+            label, value = QLabel(body), QLabel(body)
             value.setObjectName(f"summary:{key}")
             value.setWordWrap(True)
             value.setProperty("role", "verdict" if key == "eligibility" else "value")
@@ -58,8 +68,11 @@ class SummaryScreen(Screen):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(48, 16, 48, 16)
         layout.addWidget(self.title)
-        layout.addLayout(form)
-        layout.addStretch(1)
+        # The situation answers can run to several lines: the recap scrolls, the buttons stay.
+        self.scroll = QScrollArea(self)
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setWidget(body)
+        layout.addWidget(self.scroll, 1)
         layout.addLayout(buttons)
         self.back_button.clicked.connect(self.sig_back.emit)
         self.next_button.clicked.connect(self.on_next_clicked)
@@ -111,6 +124,7 @@ class SummaryScreen(Screen):
         result = self._intake.eligibility(self._ctx)
         self._ctx.eligibility = result
         values["eligibility"] = result.explanation(self.lang)
+        values |= billing_values(self._ctx.situation)  # what changes the tariff, in words
         for key, text in values.items():
             self.values[key].setText(text)
             self.values[key].setAccessibleName(f"{self.labels[key].text()} {text}")
@@ -121,6 +135,8 @@ class SummaryScreen(Screen):
         self.title.setText(_T(_CTX, "Récapitulatif"))
         for key, label in _ROWS:
             self.labels[key].setText(_T(_CTX, label))
+        for key, _label in BILLING_ROWS:
+            self.labels[key].setText(row_label(key))
         self.back_button.setText(_T(_CTX, "Retour"))
         self.back_button.setAccessibleName(_T(_CTX, "Retour au consentement"))
         self.next_button.setText(_T(_CTX, "Vérifier l'équipement"))

@@ -64,5 +64,7 @@ def hub_settings(database_url: str, data_dir: Path, **extra) -> HubSettings:
     return HubSettings(
         database_url=database_url, data_dir=data_dir, host="127.0.0.1", port=0,
         stun_urls=["stun:127.0.0.1:3478"], turn_urls=["turn:127.0.0.1:3478?transport=udp"],
-        turn_secret="test-turn-secret", admin_token=ADMIN_TOKEN, **extra,
+        turn_secret="test-turn-secret", admin_token=ADMIN_TOKEN,
+        # A first back-off step longer than any test (Argon2 takes ~1 s on a loaded machine).
+        **{"login_backoff_base_s": 60.0, **extra},
     )  # fmt: skip

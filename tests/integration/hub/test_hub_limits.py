@@ -1,4 +1,4 @@
-"""Login rate limiter window, secrets read from files, expired sessions refused."""
+"""Sign-in back-off counters, secrets read from files, expired sessions refused."""
 
 from __future__ import annotations
 
@@ -9,24 +9,34 @@ from hub_testlib import client, hub_settings
 from sqlalchemy import update
 
 from telecabine.hub.db import sessions
-from telecabine.hub.security import LoginRateLimiter
 from telecabine.hub.server import start_hub
 
 
-def test_rate_limiter_window_and_reset():
-    now = [0.0]
-    limiter = LoginRateLimiter(max_failures=3, window_s=60, clock=lambda: now[0])
-    for _ in range(3):
-        assert not limiter.blocked("10.0.0.1", "Dr.A")
-        limiter.failed("10.0.0.1", "Dr.A")
-    assert limiter.blocked("10.0.0.1", "dr.a")  # username is case-insensitive
-    assert limiter.blocked("10.0.0.9", "dr.a")  # per username, from any address
-    assert limiter.blocked("10.0.0.1", "other")  # per address, for any username
-    now[0] = 61.0
-    assert not limiter.blocked("10.0.0.1", "dr.a")
-    limiter.failed("10.0.0.2", "dr.b")
-    limiter.succeeded("dr.b")
-    assert not limiter.blocked("10.0.0.3", "dr.b")
+async def test_throttle_backoff_doubles_and_is_forgotten(tmp_path: Path):
+    from telecabine.hub import throttle
+    from telecabine.hub.db import create_engine, migrate
+
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'hub.db'}")
+    await migrate(engine)
+    try:
+        rule = [throttle.Rule("k", free=2, base_s=1.0, cap_s=4.0)]
+
+        async def at(now: float) -> float:
+            return await throttle.attempt(engine, rule, forget_s=100, now=now)
+
+        assert await at(0) == 0  # free
+        assert await at(0) == 0  # the 2nd free attempt starts a 1 s wait
+        assert await at(0.5) == 0.5  # refused, and does not lengthen the wait
+        assert await at(1.0) == 0  # then 2 s
+        assert await at(2.9) > 0 and await at(3.0) == 0  # then 4 s (the cap)
+        assert await at(6.9) > 0 and await at(7.0) == 0 and await at(11.0) == 0  # capped
+        assert await at(300) == 0 and await at(300) == 0  # forgotten after a quiet time
+        assert await throttle.within_rate(engine, "a", 2, 60, now=0)
+        assert await throttle.within_rate(engine, "a", 2, 60, now=1)
+        assert not await throttle.within_rate(engine, "a", 2, 60, now=2)
+        assert await throttle.within_rate(engine, "a", 2, 60, now=61)  # next window
+    finally:
+        await engine.dispose()
 
 
 async def test_admin_token_and_turn_secret_from_files(tmp_path: Path):
