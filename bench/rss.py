@@ -95,8 +95,8 @@ def station_main(hub_url: str, token: str, data_dir: str, config: str) -> int:
 
 async def _station(hub_url: str, token: str, data_dir: str, config: str) -> int:
     from telecabine.config import load_settings
-    from telecabine.demo import build_consultation
     from telecabine.devices.registry import DeviceRegistry
+    from telecabine.station import build_consultation
     from telecabine.store import open_store
     from telecabine.ui.screens.call import CallScreen
 
@@ -108,7 +108,9 @@ async def _station(hub_url: str, token: str, data_dir: str, config: str) -> int:
     store = open_store(settings)
     _milestone("store_open")
     registry = DeviceRegistry(settings)
-    consultation = build_consultation(settings, store.encounters, registry)
+    consultation, devices = build_consultation(settings, store.encounters, registry)
+    for device in devices:  # the station starts them when the call screen shows
+        device.start()
     await asyncio.sleep(2)  # cameras and audio running
     _milestone("devices_running")
     try:

@@ -9,7 +9,6 @@ soon as the home or sign-in page is shown.
 
 from __future__ import annotations
 
-import inspect
 import logging
 import os
 import sys
@@ -58,15 +57,21 @@ class BackgroundTasks:
 
 
 def run_station(settings: Settings, *, demo: bool) -> int:
-    """Start the station UI and block until it exits; returns the process exit code."""
+    """Start the station UI and block until it exits; returns the process exit code.
+
+    ``run`` and ``demo`` build the same station (``telecabine/station.py``); the demo only adds
+    an in-process hub and settings selecting simulated devices (``telecabine/demo.py``).
+    """
     from concurrent.futures import ThreadPoolExecutor
 
     from telecabine.crash import install as install_crash_guard
     from telecabine.logs import setup_logging, teardown_logging
     from telecabine.memory import tune_allocator
+    from telecabine.services.enrolment import apply_enrolment
 
     tune_allocator()  # video frames on mmap, two arenas: RSS of a call stays flat (memory.py)
     settings.ensure_dirs()
+    settings = apply_enrolment(settings)  # hub URL and station id of `telecabine enroll`
     # JSON lines to data_dir/logs (rotating) and stderr, through the patient-data filter.
     setup_logging(settings)
     crash = install_crash_guard(settings.data_dir)  # faulthandler file; the previous run's end
@@ -74,11 +79,12 @@ def run_station(settings: Settings, *, demo: bool) -> int:
     try:
         if (rules_error := _check_rules_files(settings)) is not None:
             return rules_error
-        if not demo:  # open the DB and staff hasher while Qt starts: ~0.3 s saved
-            with ThreadPoolExecutor(1, thread_name_prefix="store-open") as pool:
-                opening = pool.submit(_open_store_and_staff, settings)
-                return _run_loop(settings, demo, opening)
-        return _run_loop(settings, demo, None)
+        if demo:  # the demo hub migrates first: alembic's context is one per process
+            return _run_loop(settings, demo, None)
+        # open the DB and staff hasher while Qt starts: ~0.3 s saved
+        with ThreadPoolExecutor(1, thread_name_prefix="store-open") as pool:
+            opening = pool.submit(_open_store_and_staff, settings)
+            return _run_loop(settings, demo, opening)
     finally:
         log.info("station stopped")
         if sys.exc_info()[0] is None:  # an exception escaping is not a clean exit either
@@ -149,81 +155,61 @@ def _loop_error(tasks: BackgroundTasks, context: dict[str, Any]) -> None:
 async def _main(app, settings: Settings, demo: bool, tasks: BackgroundTasks, opening) -> int:
     import asyncio
 
-    from telecabine.services.audit import AuditTrail
-    from telecabine.services.billing_rules import rules_from_settings
-    from telecabine.services.intake import IntakeService
-    from telecabine.services.staff import StaffService
-    from telecabine.ui.shell import StationShell
+    from telecabine.station import build_station
     from telecabine.ui.theme import apply_theme
 
     apply_theme(app)
-    closers: list[Any] = []
+    demo_hub = None
+    store = None
     station = None
-    if demo:  # in-process hub + demo doctor; the station store comes with it (telecabine/demo.py)
-        from telecabine.demo import prepare_demo_station
-        from telecabine.ui.screens.call_documents import QtPdfPrinter
-
-        printer = QtPdfPrinter(settings.data_dir / "printed", settings.printer_name)
-        station = await prepare_demo_station(settings, printer=printer)
-        settings, store = station.settings, station.store
-        staff = StaffService(store)
-    else:
-        store, staff = await asyncio.wrap_future(opening)
-        closers.append(store.close)
-    intake = IntakeService(
-        store.encounters,
-        store.patients,
-        settings.station_id,
-        rules=rules_from_settings(settings).parcours,  # operator copy when set (checked at start)
-        on_error=tasks.report,
-        audit=AuditTrail(store),
-    )
-    shell = StationShell(
-        cabin_name=settings.station_id,
-        lang=settings.language,
-        intake=intake,
-        staff=staff,
-        idle_lock_seconds=settings.idle_lock_seconds,
-    )
-    if demo:
-        _bind_call_audit(station.consultation, store, shell)
-        _demo_sign_in(shell, staff)
-    window = shell.window
-    _crash_notice(window)
-    if store.key_warning is not None:  # insecure file keyring: say so on every page
-        window.show_key_warning(True)
-        log.warning("database key kept in an insecure file keyring (tests and demos only)")
-    if settings.kiosk:
-        window.showFullScreen()
-    else:
-        window.resize(1280, 800)
-        window.show()
-    shell.start()
-    await _next_turn()  # let Qt expose and paint the first page before saying "ready"
-    print(READY_MARKER, flush=True)  # bench/startup.py and the tests wait for this line
-    closed = _closed_future(app)
-    _quit_after_env(closed)
-    tasks.spawn(_retention(store, settings))  # first purge in a thread, after first paint
-    tasks.spawn(asyncio.to_thread(staff.warm_up))  # argon2 dummy hash, off the first page's path
     try:
-        if demo:
-            await _add_demo_screens(shell, station, settings, tasks)
+        if demo:  # in-process hub + demo doctor (telecabine/demo.py); everything else is shared
+            from telecabine.demo import demo_settings, start_demo_hub
+
+            demo_hub = await start_demo_hub(settings)
+            settings = demo_settings(settings, demo_hub)
+            print(demo_hub.banner(), flush=True)
+            store, staff = await asyncio.to_thread(_open_store_and_staff, settings)
         else:
-            _add_device_screens(shell, settings, store, closers)
+            store, staff = await asyncio.wrap_future(opening)
+        station = build_station(settings, store, staff, spawn=tasks.spawn, report=tasks.report)
+        shell = station.shell
+        if demo:
+            _demo_sign_in(shell, staff)
+        window = shell.window
+        _crash_notice(window)
+        if store.key_warning is not None:  # insecure file keyring: say so on every page
+            window.show_key_warning(True)
+            log.warning("database key kept in an insecure file keyring (tests and demos only)")
+        if settings.kiosk:
+            window.showFullScreen()
+        else:
+            window.resize(1280, 800)
+            window.show()
+        shell.start()
+        await _next_turn()  # let Qt expose and paint the first page before saying "ready"
+        print(READY_MARKER, flush=True)  # bench/startup.py and the tests wait for this line
+        closed = _closed_future(app)
+        _quit_after_env(closed)
+        tasks.spawn(_retention(store, settings))  # first purge in a thread, after first paint
+        tasks.spawn(asyncio.to_thread(staff.warm_up))  # argon2 dummy hash, off the first page
+        await station.start_services()  # equipment, vitals, call, wrap-up, billing sync
         return await closed
     finally:
-        for screen in shell.window.screens.values():  # closing: a call ending must not navigate
-            screen.blockSignals(True)
-        shell.window.clear_all()  # screens cancel their own work while widgets still exist
-        shell.close()
+        if station is not None:
+            shell = station.shell
+            for screen in shell.window.screens.values():  # closing: no navigation any more
+                screen.blockSignals(True)
+            shell.window.clear_all()  # screens cancel their own work while widgets exist
+            shell.close()
         await tasks.cancel_all()
         await asyncio.sleep(0)  # let cancelled screen tasks unwind before the loop closes
         if station is not None:
             await station.close()
-        for close in reversed(closers):
-            result = close()
-            if inspect.isawaitable(result):
-                await result
+        if store is not None:
+            store.close()
+        if demo_hub is not None:
+            await demo_hub.stop()
 
 
 def _crash_notice(window) -> None:
@@ -268,13 +254,6 @@ def _quit_after_env(closed) -> None:
 DEMO_LOGIN, DEMO_PIN = "pharmacien", "246810"
 
 
-def _bind_call_audit(consultation, store, shell) -> None:
-    """Call start/end and documents go to the audit trail under the signed-in staff's id."""
-    from telecabine.services.audit import AuditTrail, CallAudit
-
-    consultation.audit = CallAudit(AuditTrail(store), lambda: shell.window.context.staff_id)
-
-
 def _demo_sign_in(shell, staff) -> None:
     """Demo: a demo admin (printed) is created on first run and signed in."""
     if staff.needs_first_run():
@@ -284,117 +263,6 @@ def _demo_sign_in(shell, staff) -> None:
         shell.session.sign_in(DEMO_LOGIN, DEMO_PIN)
     except Exception as exc:  # an operator changed the demo PIN: show the sign-in page
         log.warning("demo sign-in failed: %s", type(exc).__name__)
-
-
-def _add_device_screens(shell, settings: Settings, store, closers: list[Any]) -> None:
-    """Equipment check and vitals for ``telecabine run`` (no hub: no call screen)."""
-    equipment, registry = _equipment_screen(settings)
-    shell.window.add_screen("equipment", equipment)
-    _audit_settings_saved(shell, equipment, store)
-    closers.append(registry.stop_all)
-    _stop_devices_when_leaving(shell, equipment, registry)
-    from telecabine.services.measurement import build_measurement_service
-    from telecabine.ui.screens.measurement import MeasurementScreen
-
-    measurement, ble = build_measurement_service(settings, store.encounters)
-    closers.append(ble.close)
-    shell.window.add_screen("measurement", MeasurementScreen(measurement, lang=settings.language))
-
-
-async def _add_demo_screens(shell, station, settings: Settings, tasks) -> None:
-    """Equipment, vitals, call and wrap-up over the demo station (simulated devices)."""
-    from telecabine.ui.screens.call import CallScreen
-    from telecabine.ui.screens.measurement import MeasurementScreen
-
-    window = shell.window
-    equipment, registry = _equipment_screen(station.settings)
-    window.add_screen("equipment", equipment)
-    _audit_settings_saved(shell, equipment, station.store)
-    _stop_devices_when_leaving(shell, equipment, registry)
-    vitals = MeasurementScreen(station.consultation.measurement, lang=settings.language)
-    window.add_screen("measurement", vitals)
-    window.add_screen("call", CallScreen(station.consultation))
-    shell.reset_listeners.append(lambda: _withdraw_waiting_call(station.consultation, tasks))
-    wrapup_screen, status, worker = _wrapup_parts(station)
-    window.add_screen("wrapup", wrapup_screen)
-    window.add_status_widget(status)
-    station.closers.append(worker.aclose)
-
-    def on_screen(name: str) -> None:
-        if name == "call":  # flagged vitals go to the doctor's waiting room
-            window.context.flagged_vitals = vitals.flagged_codes()
-
-    window.sig_screen_changed.connect(on_screen)
-
-
-def _audit_settings_saved(shell, equipment, store) -> None:
-    """Saving the camera choices is a settings change: audited (names only, no values)."""
-    from telecabine.services.audit import AuditTrail
-
-    trail = AuditTrail(store)
-    equipment.roles.sig_saved.connect(
-        lambda keys: trail.settings_changed(shell.window.context.staff_id, list(keys))
-    )
-
-
-def _withdraw_waiting_call(consultation, tasks) -> None:
-    """The cabin forgot the patient (next patient, sign-out): a call still in the waiting room
-    is withdrawn, so no doctor takes an encounter nobody is sitting in front of."""
-    call = consultation.call
-    if call is not None and call.state == "waiting":
-        tasks.spawn(consultation.cancel("staff_cancelled"))
-
-
-def _stop_devices_when_leaving(shell, equipment, registry) -> None:
-    """The equipment check opens cameras and microphones: once left, stop its check and them."""
-    shown = {"name": None}
-
-    def on_screen(name: str) -> None:
-        if shown["name"] == "equipment" and name != "equipment":
-            equipment.clear()  # cancels a check still waiting for an answer
-            registry.stop_all()
-        shown["name"] = name
-
-    shell.window.sig_screen_changed.connect(on_screen)
-
-
-def _wrapup_parts(station):
-    """Wrap-up screen and the billing sync status; the sync worker runs on the loop."""
-    from telecabine.services.billing_rules import rules_from_settings
-    from telecabine.services.sync_runtime import build_worker
-    from telecabine.services.wrapup import WrapUpService
-    from telecabine.ui.screens.wrapup import WrapUpScreen
-    from telecabine.ui.widgets.sync_status import SyncStatusWidget
-
-    settings = station.settings
-    worker = build_worker(settings, station.store, settings.station_token or "")
-    service = WrapUpService(
-        station.store,
-        station_id=settings.station_id,
-        on_closed=lambda _c: worker.wake(),
-        rules=rules_from_settings(settings),  # tariffs / parcours rules, operator copies if set
-    )
-    # The record is printed for the patient only on request (QtPdfPrinter: printer or PDF file).
-    printer = getattr(station.consultation, "printer", None)
-    screen = WrapUpScreen(
-        service, lang=settings.language, print_record=getattr(printer, "print_now", None)
-    )
-    status = SyncStatusWidget(lang=settings.language)
-    status.bind(worker)
-    worker.start()
-    return screen, status, worker
-
-
-def _equipment_screen(settings: Settings):
-    """The equipment check screen over its own device registry (returns both)."""
-    from telecabine.devices.registry import DeviceRegistry, load_device_choices
-    from telecabine.services.preflight import Preflight
-    from telecabine.ui.screens.equipment import EquipmentScreen
-
-    settings = load_device_choices(settings)
-    registry = DeviceRegistry(settings)
-    screen = EquipmentScreen(Preflight(settings, registry), lang=settings.language)
-    return screen, registry
 
 
 def _closed_future(app):

@@ -167,6 +167,21 @@ def _sync_run(args: argparse.Namespace) -> int:
     return run_sync_command(_settings(args), args.once, args.set_token, None)
 
 
+def _enroll_configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--hub", required=True, help="URL du hub / hub URL (https://…)")
+    parser.add_argument(
+        "--token", default=None,
+        help="Jeton donné par `telecabine hub add-station` (absent : lu sur stdin) / "
+        "station token (absent: read from stdin)",
+    )  # fmt: skip
+
+
+def _enroll_run(args: argparse.Namespace) -> int:
+    from telecabine.services.enrolment import run_enroll_command
+
+    return run_enroll_command(_settings(args), args.hub, args.token)
+
+
 def _export_configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "what", choices=["billing", "fhir"], help="Données / data: billing (CSV), fhir (R4 Bundle)"
@@ -287,6 +302,11 @@ COMMANDS: dict[str, tuple[str, Configure, Handler]] = {
         "Facturation : envoi au hub (--once) / billing sync to the hub",
         _sync_configure,
         _sync_run,
+    ),
+    "enroll": (
+        "Enrôler la station sur le hub (jeton au trousseau) / enrol the station on its hub",
+        _enroll_configure,
+        _enroll_run,
     ),
     "reports": (
         "Comptes rendus au médecin traitant (SMTP) / reports to the médecin traitant",

@@ -93,6 +93,15 @@ class Settings(BaseSettings):
     station_id: str = Field(
         default="cabine-demo", description="Name of this cabin as registered on the hub."
     )
+    hub_ca_bundle: Path | None = Field(
+        default=None,
+        description="PEM file of the certificate authorities trusted for the hub (operator CA "
+        "or a self-signed hub certificate); empty = the system's trusted authorities.",
+    )
+    hub_probe_interval_s: float = Field(
+        default=30.0, gt=0,
+        description="How often the station checks it can reach the hub (call status line, s).",
+    )  # fmt: skip
     ice_relay_only: bool = Field(
         default=False,
         description="Calls through the hub's TURN relay only (relay ICE candidates): for a "

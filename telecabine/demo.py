@@ -2,8 +2,9 @@
 
 ``telecabine demo`` starts the hub on 127.0.0.1 (fresh throw-away database in
 ``<data_dir>/demo-hub``), creates a doctor account with a random password, registers this
-station and prints the console URL and credentials; the station then runs with simulated
-devices and talks to that hub like it would to the operator's.
+station and prints the console URL and credentials. The station itself is the one
+``telecabine run`` builds (``telecabine/station.py``), with settings selecting simulated
+devices; it talks to this hub like it would to the operator's.
 """
 
 from __future__ import annotations
@@ -71,89 +72,3 @@ def demo_settings(settings: Settings, demo: DemoHub) -> Settings:
     return settings.model_copy(
         update={"hub_url": demo.url, "station_token": demo.station_token, "simulated_devices": True}
     )
-
-
-def build_consultation(settings: Settings, encounters, registry, *, measurement=None, printer=None):
-    """A ConsultationService fed by the registry's cameras and audio (sources started here)."""
-    from telecabine.services.consultation import CallSetup, ConsultationService
-
-    cameras = {}
-    sources = []
-    for role in registry.configured_roles():
-        source = registry.video_source(role)
-        if source is not None:
-            source.start()
-            cameras[role] = source.mailbox
-            sources.append(source)
-    microphone = registry.microphone()
-    stethoscope = registry.stethoscope()
-    for dev in (microphone, stethoscope):
-        if dev is not None:
-            dev.start()
-    token = settings.station_token
-    if not token:  # the sync worker keeps the operator-given token in the keyring
-        from telecabine.services.sync_runtime import load_station_token
-
-        token = load_station_token(settings)
-    setup = CallSetup(
-        hub_url=settings.hub_url, station_token=token or "",
-        station_id=settings.station_id, cabin=settings.station_id, cameras=cameras,
-        microphone=microphone, stethoscope=stethoscope, max_height=settings.call_max_height,
-        relay_only=settings.ice_relay_only,
-    )  # fmt: skip
-    service = ConsultationService(encounters, setup, measurement=measurement, printer=printer)
-    for source in sources:
-        service.watch_camera(source)
-    return service
-
-
-@dataclass
-class DemoStation:
-    """Everything the demo window needs: the consultation and a consented demo encounter."""
-
-    hub: DemoHub
-    settings: Settings
-    store: Any
-    consultation: Any
-    encounter_id: str | None
-    closers: list[Any]
-
-    async def close(self) -> None:
-        """Stop devices, the store and the hub."""
-        if self.consultation.call is not None:
-            await self.consultation.call.close()
-        for close in reversed(self.closers):
-            result = close()
-            if hasattr(result, "__await__"):
-                await result
-        await self.hub.stop()
-
-
-async def prepare_demo_station(
-    settings: Settings, printer=None, *, demo_encounter: bool = False
-) -> DemoStation:
-    """Start the demo hub, open the store, build devices and the consultation, print the banner.
-
-    ``demo_encounter`` also creates a consented encounter ready to call (for a call without
-    going through intake); the station shell leaves it False and runs the real intake.
-    """
-    from telecabine.devices.registry import DeviceRegistry
-    from telecabine.services.measurement import build_measurement_service
-    from telecabine.store import open_store
-
-    hub = await start_demo_hub(settings)
-    settings = demo_settings(settings, hub)
-    store = open_store(settings)
-    registry = DeviceRegistry(settings)
-    measurement, ble = build_measurement_service(settings, store.encounters)
-    consultation = build_consultation(
-        settings, store.encounters, registry, measurement=measurement, printer=printer
-    )
-    encounter_id = None
-    if demo_encounter:
-        encounter_id = store.encounters.create(settings.station_id).id
-        for state in ("identified", "consented"):  # legal steps only (state machine)
-            store.encounters.set_state(encounter_id, state)
-    print(hub.banner(), flush=True)
-    closers = [store.close, registry.stop_all, ble.close]
-    return DemoStation(hub, settings, store, consultation, encounter_id, closers)

@@ -20,7 +20,7 @@ os.environ.setdefault("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
 
 from PySide6.QtTest import QTest
 
-import telecabine.app as app_module
+import telecabine.station as station_module
 import telecabine.ui.shell as shell_module
 from telecabine.cli import main
 
@@ -35,12 +35,12 @@ SUMMARY = {
                "specialty": "Médecine générale"},
 }  # fmt: skip
 _holder: dict = {}
-_original_add = app_module._add_demo_screens
+_original_add = station_module.Station.start_services
 
 
-async def _keep_station(shell, station, settings, tasks) -> None:
+async def _keep_station(station) -> None:
     _holder["station"] = station
-    await _original_add(shell, station, settings, tasks)
+    await _original_add(station)
 
 
 async def _settle(seconds: float = 0.3) -> None:
@@ -120,7 +120,7 @@ def _start(self) -> None:
 
 _original_start = shell_module.StationShell.start
 shell_module.StationShell.start = _start
-app_module._add_demo_screens = _keep_station
+station_module.Station.start_services = _keep_station
 
 if __name__ == "__main__":
     with tempfile.TemporaryDirectory() as tmp:

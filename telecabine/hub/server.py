@@ -33,7 +33,9 @@ from telecabine.hub.config import HubSettings
 from telecabine.hub.db import create_engine, migrate
 from telecabine.hub.guard import ConnectionGuard, GuardedSite, install_log_limits
 from telecabine.hub.security import (
+    PRINCIPAL,
     PUBLIC,
+    STATION,
     auth_middleware,
     headers_middleware,
     requires,
@@ -65,6 +67,14 @@ async def healthz(request: web.Request) -> web.Response:
     async with request.app[HUB].engine.connect() as conn:
         await conn.execute(text("SELECT 1"))
     return web.json_response({"status": "ok"})
+
+
+@requires(STATION)
+async def station_whoami(request: web.Request) -> web.Response:
+    """``GET /api/v1/station/whoami``: the station this bearer token belongs to (enrolment
+    check: a wrong token gets the usual 401, a right one its registered name)."""
+    station = request[PRINCIPAL].station
+    return web.json_response({"station_id": station.name})
 
 
 async def _on_startup(app: web.Application) -> None:
@@ -135,6 +145,7 @@ def create_app(settings: HubSettings | None = None) -> web.Application:
     hardening.install(app, settings)
     r = app.router
     r.add_get("/healthz", healthz)
+    r.add_get("/api/v1/station/whoami", station_whoami)
     r.add_get("/", pages.index)
     r.add_post("/login", pages.login)
     r.add_post("/logout", pages.logout)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import ssl
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -126,6 +127,7 @@ class CallSetup:
     play_audio: bool = True
     max_height: int = 720
     timing: CallTiming | None = None
+    tls: ssl.SSLContext | None = None  # verified TLS to the hub (operator CA bundle when set)
     relay_only: bool = False  # TURN relay candidates only (Settings.ice_relay_only)
 
 
@@ -197,7 +199,7 @@ class ConsultationService:
         self._wire(call)
         call.context = self._patient_context
         self._show_known_vitals()
-        self.signaling = HubSignaling(s.hub_url, s.station_token, call.on_signal)
+        self.signaling = HubSignaling(s.hub_url, s.station_token, call.on_signal, ssl_context=s.tls)
         try:
             await self.signaling.connect()
         except SignalingError as exc:

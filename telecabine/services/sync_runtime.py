@@ -58,10 +58,13 @@ def save_station_token(settings: Settings, token: str) -> None:
 
 
 def build_worker(settings: Settings, store: Store, token: str, **kwargs) -> SyncWorker:
-    """A worker over the store's outbox, uploading to ``settings.hub_url``."""
+    """A worker over the store's outbox, uploading to ``settings.hub_url`` (verified TLS)."""
+    from telecabine.services.enrolment import client_ssl
+
     client = BillingClient(
-        settings.hub_url, token, timeout_s=settings.sync_timeout_s, max_connections=16
-    )
+        settings.hub_url, token, timeout_s=settings.sync_timeout_s, max_connections=16,
+        tls=client_ssl(settings),
+    )  # fmt: skip
     kwargs.setdefault("concurrency", settings.sync_concurrency)
     return SyncWorker(StoreOutbox(store), client, **kwargs)
 

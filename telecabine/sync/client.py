@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import ssl
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -146,7 +147,9 @@ class BillingClient:
         *,
         timeout_s: float = 10.0,
         max_connections: int = 16,
+        tls: ssl.SSLContext | None = None,
     ) -> None:
+        self._tls = tls  # verified TLS: the operator's CA bundle when set (https only)
         self._url = hub_url.rstrip("/") + INGEST_PATH
         self._batch_url = hub_url.rstrip("/") + BATCH_PATH
         self._no_batch_until = 0.0
@@ -157,7 +160,9 @@ class BillingClient:
 
     def _client(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
-            connector = aiohttp.TCPConnector(limit=self._max_connections, keepalive_timeout=30)
+            connector = aiohttp.TCPConnector(
+                limit=self._max_connections, keepalive_timeout=30, ssl=self._tls or True
+            )
             self._session = aiohttp.ClientSession(
                 connector=connector,
                 timeout=self._timeout,

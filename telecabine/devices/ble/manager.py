@@ -114,13 +114,14 @@ class BleDeviceManager:
 
 
 def build_device_manager(settings: Settings, *, measure_seconds: float = 3.0) -> BleDeviceManager:
-    """The manager the station uses: simulated twins when ``settings.simulated_devices``."""
+    """The manager the station uses: simulated twins when ``settings.simulated_devices`` or
+    when ``TELECABINE_BLE_SIMULATED_SCENARIO`` is set (the BLE devices alone simulated)."""
     from telecabine.devices.ble.adapters import build_registry
     from telecabine.devices.ble.simulated import Scenario
 
     airspace = (
         SimulatedAirspace.standard(Scenario(settings.ble_simulated_scenario), measure_seconds)
-        if settings.simulated_devices
+        if settings.simulated_devices or "ble_simulated_scenario" in settings.model_fields_set
         else None
     )
     return BleDeviceManager(

@@ -68,7 +68,14 @@ def _drive(shell) -> None:
 
 def _start(self) -> None:
     _original_start(self)
-    QTimer.singleShot(300, lambda: _drive(self))
+
+    def when_built(tries: int = 300) -> None:  # the station adds its screens after first paint
+        if "wrapup" in self.window.screens or tries == 0:
+            _drive(self)
+        else:
+            QTimer.singleShot(100, lambda: when_built(tries - 1))
+
+    QTimer.singleShot(300, when_built)
 
 
 shell_module.StationShell.start = _start
