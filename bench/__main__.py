@@ -31,6 +31,7 @@ BENCHMARKS = (
     "hub_security",
     "dashboard",
     "hub_load",
+    "soak",
 )
 
 

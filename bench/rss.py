@@ -78,6 +78,9 @@ def station_main(hub_url: str, token: str, data_dir: str, config: str) -> int:
     from PySide6.QtWidgets import QApplication
     from qasync import QEventLoop
 
+    from telecabine.memory import tune_allocator
+
+    tune_allocator()  # as app.run_station does first
     app = QApplication.instance() or QApplication(sys.argv[:1])
     loop = QEventLoop(app)
     asyncio.set_event_loop(loop)

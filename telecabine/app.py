@@ -64,13 +64,17 @@ def run_station(settings: Settings, *, demo: bool) -> int:
     """
     from concurrent.futures import ThreadPoolExecutor
 
+    from telecabine.crash import install as install_crash_guard
     from telecabine.logs import setup_logging, teardown_logging
+    from telecabine.memory import tune_allocator
     from telecabine.services.enrolment import apply_enrolment
 
+    tune_allocator()  # video frames on mmap, two arenas: RSS of a call stays flat (memory.py)
     settings.ensure_dirs()
     settings = apply_enrolment(settings)  # hub URL and station id of `telecabine enroll`
     # JSON lines to data_dir/logs (rotating) and stderr, through the patient-data filter.
     setup_logging(settings)
+    crash = install_crash_guard(settings.data_dir)  # faulthandler file; the previous run's end
     log.info("station starting", extra={"mode": "demo" if demo else "run"})
     try:
         if (rules_error := _check_rules_files(settings)) is not None:
@@ -83,6 +87,8 @@ def run_station(settings: Settings, *, demo: bool) -> int:
             return _run_loop(settings, demo, opening)
     finally:
         log.info("station stopped")
+        if sys.exc_info()[0] is None:  # an exception escaping is not a clean exit either
+            crash.clean_exit()
         teardown_logging()
 
 
@@ -138,6 +144,11 @@ def _run_loop(settings: Settings, demo: bool, opening) -> int:
 
 def _loop_error(tasks: BackgroundTasks, context: dict[str, Any]) -> None:
     exc = context.get("exception")
+    from telecabine.session.peer import orphan_transport_error
+
+    if orphan_transport_error(exc):  # aiortc's own unawaited send on a dropped connection
+        log.warning("call transport closed under a pending send: %s", type(exc).__name__)
+        return
     tasks.report(exc if exc is not None else RuntimeError(str(context.get("message"))))
 
 
@@ -166,6 +177,7 @@ async def _main(app, settings: Settings, demo: bool, tasks: BackgroundTasks, ope
         if demo:
             _demo_sign_in(shell, staff)
         window = shell.window
+        _crash_notice(window)
         if store.key_warning is not None:  # insecure file keyring: say so on every page
             window.show_key_warning(True)
             log.warning("database key kept in an insecure file keyring (tests and demos only)")
@@ -198,6 +210,19 @@ async def _main(app, settings: Settings, demo: bool, tasks: BackgroundTasks, ope
             store.close()
         if demo_hub is not None:
             await demo_hub.stop()
+
+
+def _crash_notice(window) -> None:
+    """The previous run ended abruptly: say so above every page (``telecabine/crash.py``)."""
+    from telecabine.crash import current
+
+    guard = current()
+    if guard is not None and guard.previous is not None:
+        from telecabine.ui.widgets.crash_notice import CrashNotice
+
+        notice = CrashNotice(guard.previous)
+        window.add_banner(notice)
+        window.sig_language_changed.connect(notice.retranslate)
 
 
 async def _retention(store, settings: Settings) -> None:

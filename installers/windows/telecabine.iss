@@ -49,13 +49,16 @@ Name: "kiosk"; Description: "{cm:KioskTask}"; Flags: unchecked
 
 [Files]
 Source: "{#SourceDir}\*"; DestDir: "{app}"; Flags: ignoreversion recursesubdirs createallsubdirs
+Source: "telecabine-kiosk.ps1"; DestDir: "{app}"; Flags: ignoreversion
 
 [Icons]
 Name: "{group}\Telecabine"; Filename: "{app}\telecabine.exe"; Parameters: "run"
 Name: "{group}\{cm:UninstallProgram,Telecabine}"; Filename: "{uninstallexe}"
 ; Kiosk autostart for every user of the machine (the cabin's account), only if chosen.
 ; Full screen only when started this way: the Start Menu entry stays a normal window.
-Name: "{commonstartup}\Telecabine (kiosk)"; Filename: "{app}\telecabine.exe"; Parameters: "run --kiosk"; Tasks: kiosk
+; Started through telecabine-kiosk.ps1: it restarts the station after a crash (not after a
+; normal exit), at most 5 times in 5 minutes, as Restart=on-failure does on Linux.
+Name: "{commonstartup}\Telecabine (kiosk)"; Filename: "{sys}\WindowsPowerShell\v1.0\powershell.exe"; Parameters: "-NoProfile -NonInteractive -WindowStyle Hidden -ExecutionPolicy Bypass -File ""{app}\telecabine-kiosk.ps1"""; WorkingDir: "{app}"; IconFilename: "{app}\telecabine.exe"; Tasks: kiosk
 
 [Run]
 Filename: "{app}\telecabine.exe"; Parameters: "run"; Description: "{cm:LaunchProgram,Telecabine}"; Flags: nowait postinstall skipifsilent

@@ -573,4 +573,27 @@
       <translation>Switch user</translation>
     </message>
   </context>
+  <context>
+    <name>CrashNotice</name>
+    <message>
+      <source>erreur interne</source>
+      <translation>an internal error</translation>
+    </message>
+    <message>
+      <source>arrêt brutal</source>
+      <translation>an abrupt stop</translation>
+    </message>
+    <message>
+      <source>La station s'est arrêtée de façon inattendue ({what} ; session ouverte le {when}). Rien n'est perdu : reprenez le patient depuis l'accueil ; l'appel peut être relancé.</source>
+      <translation>The station stopped unexpectedly ({what}; session started {when}). Nothing was lost: resume the patient from the home page; the call can be started again.</translation>
+    </message>
+    <message>
+      <source>Arrêt inattendu de la station</source>
+      <translation>Station stopped unexpectedly</translation>
+    </message>
+    <message>
+      <source>Compris</source>
+      <translation>Got it</translation>
+    </message>
+  </context>
 </TS>

@@ -35,6 +35,28 @@ class AudioDeviceError(Exception):
         self.message_en = message_en
 
 
+PORTAUDIO_MISSING = (
+    "Bibliothèque PortAudio introuvable : installez-la (Debian/Ubuntu : "
+    "sudo apt install libportaudio2), puis relancez Télécabine.",
+    "PortAudio library not found: install it (Debian/Ubuntu: sudo apt install "
+    "libportaudio2), then start Telecabine again.",
+)
+
+
+def _sounddevice() -> Any:
+    """``sounddevice``, or :class:`AudioDeviceError` saying what to install.
+
+    It loads the PortAudio shared library when imported and raises ``OSError`` when the
+    library is missing (Linux does not bundle it).
+    """
+    try:
+        import sounddevice
+    except OSError as exc:
+        log.warning("sounddevice unavailable: %s", exc)
+        raise AudioDeviceError(*PORTAUDIO_MISSING) from exc
+    return sounddevice
+
+
 class AudioInput(Protocol):
     """What the UI, services and session need of a microphone or stethoscope."""
 
@@ -142,7 +164,7 @@ class SoundDeviceInput(AudioInputBase):
 
     def start(self) -> None:
         """Open and start the stream; raises :class:`AudioDeviceError` when it cannot."""
-        import sounddevice as sd
+        sd = _sounddevice()
 
         if self._stream is not None:
             return
@@ -174,7 +196,7 @@ class SoundDeviceInput(AudioInputBase):
     def _callback(self, indata: np.ndarray, frames: int, time_info: Any, status: Any) -> None:
         if status.input_overflow:
             self.overflows += 1
-        self._ingest(indata.copy())
+        self._ingest(indata.copy())  # copied: PortAudio reuses ``indata`` after the callback
 
 
 class SoundDeviceOutput:
@@ -194,7 +216,7 @@ class SoundDeviceOutput:
 
     def start(self) -> None:
         """Open the output stream; raises :class:`AudioDeviceError` when it cannot."""
-        import sounddevice as sd
+        sd = _sounddevice()
 
         if self._stream is not None:
             return
@@ -260,7 +282,7 @@ class AudioDeviceInfo:
 
 def enumerate_audio_devices() -> list[AudioDeviceInfo]:
     """Every input and output PortAudio sees now (names as the OS gives them)."""
-    import sounddevice as sd
+    sd = _sounddevice()
 
     apis = [a["name"] for a in sd.query_hostapis()]
     return [

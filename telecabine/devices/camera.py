@@ -114,6 +114,8 @@ class OpenCVCamera(ThreadedVideoSource):
 
     def _read(self) -> np.ndarray | None:
         assert self._cap is not None
+        # Native buffer: read() without an argument allocates a fresh array per frame, which
+        # the mailbox, the preview's QImage view and the encoder's frame then own in turn.
         ok, image = self._cap.read()
         if ok and image is not None:
             return image

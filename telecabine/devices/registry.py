@@ -13,15 +13,16 @@ import json
 import logging
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from telecabine.config import Settings
 from telecabine.devices.audio import AudioInput, SoundDeviceInput, SoundDeviceOutput
 from telecabine.devices.audio_dsp import StethoscopeFilter
-from telecabine.devices.camera import OpenCVCamera, parse_source
-from telecabine.devices.simulated import SimulatedAudioInput, SimulatedCamera, SimulatedSpeaker
 from telecabine.devices.video_health import ROLES, HealthThresholds, SourceStatus
 from telecabine.devices.video_source import ThreadedVideoSource
+
+if TYPE_CHECKING:
+    from telecabine.devices.simulated import SimulatedSpeaker
 
 log = logging.getLogger(__name__)
 
@@ -109,11 +110,17 @@ class DeviceRegistry:
             frozen_after_s=s.video_frozen_after_s, black_luma=s.video_black_luma
         )
         source: ThreadedVideoSource
+        # OpenCV is imported when a camera is first asked for (not with the registry): a
+        # machine whose OpenCV cannot load still runs its audio, hub and disk checks.
         if spec.startswith("sim:"):
+            from telecabine.devices.simulated import SimulatedCamera
+
             sim_role = spec[4:] if spec[4:] in ROLE_FIELDS else role
             source = SimulatedCamera(sim_role, thresholds=thresholds, **size)
             source.role = role
         else:
+            from telecabine.devices.camera import OpenCVCamera, parse_source
+
             parsed = parse_source(spec)
             loop = isinstance(parsed, str) and not parsed.startswith("/dev/")
             source = OpenCVCamera(parsed, role, loop=loop, thresholds=thresholds, **size)
@@ -153,6 +160,8 @@ class DeviceRegistry:
         if "mic" not in self._audio:
             spec = "sim" if self.settings.simulated_devices else self.settings.audio_input
             if spec and spec.startswith("sim"):
+                from telecabine.devices.simulated import SimulatedAudioInput
+
                 self._audio["mic"] = SimulatedAudioInput("speech", name="sim:microphone")
             else:
                 self._audio["mic"] = SoundDeviceInput(spec, name=spec or "default")
@@ -167,6 +176,8 @@ class DeviceRegistry:
                 return None
             filt = StethoscopeFilter(STETHOSCOPE_RATE, s.stethoscope_mode, s.stethoscope_gain)
             if spec.startswith("sim"):
+                from telecabine.devices.simulated import SimulatedAudioInput
+
                 self._audio["steth"] = SimulatedAudioInput(
                     "heartbeat", name="sim:stethoscope", sample_rate=STETHOSCOPE_RATE,
                     processor=filt,
@@ -182,6 +193,8 @@ class DeviceRegistry:
         if "out" not in self._audio:
             spec = "sim" if self.settings.simulated_devices else self.settings.audio_output
             if spec and spec.startswith("sim"):
+                from telecabine.devices.simulated import SimulatedSpeaker
+
                 self._audio["out"] = SimulatedSpeaker()
             else:
                 self._audio["out"] = SoundDeviceOutput(spec)

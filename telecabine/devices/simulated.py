@@ -140,7 +140,7 @@ class SimulatedCamera(ThreadedVideoSource):
             return None
         if self.black:
             return np.zeros_like(self._bg)
-        img = self._bg.copy()
+        img = self._bg.copy()  # a fresh array per frame: readers never share the background
         _draw_moving(self.role, img, time.monotonic() - self._t0)
         return img
 

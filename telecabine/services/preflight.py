@@ -131,7 +131,10 @@ class Preflight:
         started = dt.datetime.fromtimestamp(self.wall_clock(), dt.UTC)
         results = []
         for role in self.registry.configured_roles():  # warm every camera up at once
-            src = self.registry.video_source(role)
+            try:
+                src = self.registry.video_source(role)
+            except (ImportError, OSError):  # OpenCV cannot load: the camera item says so
+                continue
             if src is not None:
                 src.start()
                 self._started.setdefault(role, time.monotonic())
@@ -145,11 +148,14 @@ class Preflight:
         return PreflightReport(results, started)
 
     async def check(self, key: str) -> CheckResult:
-        """Run one item by key."""
-        if key.startswith("camera:"):
-            return await self.check_camera(key.split(":", 1)[1])
-        method = getattr(self, f"check_{key}")
-        return await method()
+        """Run one item by key; a missing system library fails the item, never the check."""
+        try:
+            if key.startswith("camera:"):
+                return await self.check_camera(key.split(":", 1)[1])
+            method = getattr(self, f"check_{key}")
+            return await method()
+        except (ImportError, OSError) as exc:
+            return missing_part(key, exc, required=key not in OPTIONAL_ITEMS)
 
     # --- cameras ------------------------------------------------------------------------
     async def check_camera(self, role: str, settle_s: float = 1.0) -> CheckResult:
@@ -324,6 +330,31 @@ class Preflight:
             return _result("clock", CheckStatus.WARNING, True, "clock_skew", measures=measures,
                            skew=skew)  # fmt: skip
         return _result("clock", CheckStatus.OK, True, "clock_ok", measures=measures, skew=skew)
+
+
+OPTIONAL_ITEMS = ("stethoscope", "bluetooth")
+# What a missing piece of the machine looks like (words in the error) -> sentence key.
+_MISSING = (
+    (("portaudio", "sounddevice"), "lib_portaudio"),
+    (("cv2", "opencv", "libgl", "libglib", "libgthread"), "lib_opencv"),
+    (("qt.qpa", "platform plugin", "xcb", "pyside6", "libegl", "libxkbcommon"), "lib_qt"),
+    (("dbus", "d-bus", "bluez", "bleak"), "lib_dbus"),
+)
+
+
+def missing_part(key: str, exc: BaseException, *, required: bool) -> CheckResult:
+    """The item failed because a library could not load: say which and what to install."""
+    from telecabine.devices.audio import PORTAUDIO_MISSING
+
+    words = f"{type(exc).__name__} {exc} {getattr(exc, 'name', '') or ''}".lower()
+    if key.startswith("camera:"):
+        words += " cv2"  # a camera item can only miss OpenCV's pieces
+    text = next((t for needles, t in _MISSING if any(n in words for n in needles)), "lib_other")
+    if text == "lib_portaudio":
+        fr, en = PORTAUDIO_MISSING
+        return CheckResult(key, CheckStatus.FAILED, required, fr, en, {"error": type(exc).__name__})
+    return _result(key, CheckStatus.FAILED, required, text, measures={"error": type(exc).__name__},
+                   name=type(exc).__name__)  # fmt: skip
 
 
 async def probe_bluetooth() -> bool | None:

@@ -27,17 +27,21 @@ async def _ask(question_fr: str, question_en: str) -> bool | None:
 
 def list_devices(as_json: bool) -> int:
     """Print the cameras and audio devices present, with the value to put in settings."""
-    from telecabine.devices.audio import enumerate_audio_devices
-    from telecabine.devices.camera import enumerate_cameras
+    from telecabine.devices.audio import AudioDeviceError, enumerate_audio_devices
 
-    cameras = [{"source": c.source, "name": c.name} for c in enumerate_cameras()]
+    try:
+        from telecabine.devices.camera import enumerate_cameras
+
+        cameras = [{"source": c.source, "name": c.name} for c in enumerate_cameras()]
+    except (ImportError, OSError):  # OpenCV cannot load (``check`` says what to install)
+        cameras = []
     try:
         audio = [
             {"index": d.index, "name": d.name, "hostapi": d.hostapi,
              "inputs": d.max_input_channels, "outputs": d.max_output_channels}
             for d in enumerate_audio_devices()
         ]  # fmt: skip
-    except OSError:  # PortAudio library missing
+    except (OSError, AudioDeviceError):  # PortAudio library missing
         audio = []
     if as_json:
         print(json.dumps({"cameras": cameras, "audio": audio}, indent=2, ensure_ascii=False))

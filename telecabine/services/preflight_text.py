@@ -6,6 +6,28 @@ from telecabine.devices.video_health import ROLE_NAMES
 
 # key -> (French, English); ``{name}`` style fields are filled by the check.
 TEXT: dict[str, tuple[str, str]] = {
+    "lib_opencv": (
+        "OpenCV ne peut pas se charger : installez les bibliothèques d'affichage (Debian/Ubuntu : "
+        "sudo apt install libgl1 libglib2.0-0), puis relancez le test.",
+        "OpenCV cannot load: install the display libraries (Debian/Ubuntu: sudo apt install "
+        "libgl1 libglib2.0-0), then run the check again.",
+    ),
+    "lib_qt": (
+        "L'affichage Qt ne peut pas démarrer : installez ses bibliothèques (Debian/Ubuntu : "
+        "sudo apt install libxcb-cursor0 libxkbcommon0 libegl1 libgl1).",
+        "Qt's display cannot start: install its libraries (Debian/Ubuntu: sudo apt install "
+        "libxcb-cursor0 libxkbcommon0 libegl1 libgl1).",
+    ),
+    "lib_dbus": (
+        "Bluetooth injoignable (D-Bus / BlueZ absent) : installez dbus et bluez, ou saisissez "
+        "les mesures à la main.",
+        "Bluetooth unreachable (D-Bus / BlueZ missing): install dbus and bluez, or type the "
+        "measurements in by hand.",
+    ),
+    "lib_other": (
+        "Une bibliothèque du système manque ({name}) : réinstallez Télécabine.",
+        "A system library is missing ({name}): reinstall Telecabine.",
+    ),
     "camera_none": (
         "Aucune caméra choisie pour ce rôle : choisissez-en une ci-dessous.",
         "No camera chosen for this role: pick one below.",

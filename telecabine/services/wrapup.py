@@ -1,6 +1,6 @@
 """Wrap-up use-case: doctor's act and outcome, accompanying act, documents printed, cabin
 disinfection confirmed, then the encounter is closed with its billing record and outbox row in
-ONE transaction (``EncounterRepository.close_with_billing``), and the sync worker is woken.
+ONE transaction (``EncounterRepository.close_consultation``), and the sync worker is woken.
 
 The doctor's act comes from the end-of-call summary (data channel ``end_call``) or is entered by
 hand. Amounts come from ``telecabine.domain.billing`` (effective-dated NGAP tariffs). The record
@@ -31,7 +31,7 @@ from telecabine.domain.encounter import EncounterState, transition
 from telecabine.domain.errors import DomainError
 from telecabine.domain.ins import age_on
 from telecabine.protocol.billing import BillingRecord
-from telecabine.services.billing_ledger import note_accompaniment, pharmacist_year_to_date
+from telecabine.services.billing_ledger import pharmacist_year_to_date, tally_row
 from telecabine.services.billing_rules import StationRules
 from telecabine.services.wrapup_hints import eligibility_hints
 from telecabine.services.wrapup_record import ConsultationRecord, build_record
@@ -351,28 +351,25 @@ class WrapUpService:
         return payload
 
     def close(self, encounter_id: str, form: WrapUpForm, actor: str = "staff") -> Closed:
-        """Validate, mark printed documents, keep the wrap-up, close with billing (1 tx)."""
+        """Validate, then close in ONE store transaction: the state machine's check (on the
+        row read inside it), documents marked printed, the wrap-up, the billing record and its
+        outbox row, the pharmacist's yearly TLM tally. A failure leaves none of it written."""
         record_uuid = str(uuid.uuid4())
         payload = self.billing_payload(encounter_id, form, record_uuid)
-        enc = self._store.encounters.get(encounter_id)
-        try:  # the domain state machine decides (only wrap_up -> closed is legal)
-            transition(EncounterState(enc.state), EncounterState.CLOSED)
-        except DomainError as exc:
-            raise WrapUpError(exc.code, exc.message_fr, exc.message_en, field="state") from None
-        now = self._clock()
-        for doc_id in form.printed_document_ids:
-            self._store.encounters.mark_printed(doc_id, now)
-        draft = self._store.encounters.load_draft(encounter_id)
-        data = dict(draft.data)
+        data = dict(self._store.encounters.load_draft(encounter_id).data)
         data["wrap_up"] = _wrap_up_json(form)
-        self._store.encounters.save_draft(encounter_id, "wrap_up", data, now)
-        self._store.encounters.close_with_billing(
-            encounter_id, payload, record_uuid, now, actor=actor
-        )
-        try:  # the yearly TLM tally that outlives retention (healed on the next read if lost)
-            note_accompaniment(self._store, record_uuid, payload, actor)
-        except Exception:
-            log.exception("accompaniment tally not written (will be healed)")
+
+        def check_state(state: str) -> None:  # the domain state machine decides
+            try:  # only wrap_up -> closed is legal
+                transition(EncounterState(state), EncounterState.CLOSED)
+            except DomainError as exc:
+                raise WrapUpError(exc.code, exc.message_fr, exc.message_en, field="state") from None
+
+        self._store.encounters.close_consultation(
+            encounter_id, payload, record_uuid, self._clock(),
+            printed_document_ids=tuple(form.printed_document_ids), draft_data=data,
+            tally=tally_row(payload), check_state=check_state, actor=actor,
+        )  # fmt: skip
         closed = Closed(record_uuid, payload)
         if self._on_closed is not None:
             self._on_closed(closed)

@@ -256,7 +256,8 @@ class CallSession:
             self.called_at = time.monotonic()
             await self._connect(first=True)
         elif isinstance(msg, sig.Answer) and self.peer is not None:
-            await self.peer.accept_answer(msg.sdp)
+            if self.peer.awaiting_answer():  # else the answer to an offer already replaced
+                await self.peer.accept_answer(msg.sdp)
         elif isinstance(msg, sig.Ice) and self.peer is not None:
             await self.peer.add_ice(msg.candidate, msg.sdpMid, msg.sdpMLineIndex)
         elif isinstance(msg, sig.Hangup | sig.Cancelled):
@@ -266,7 +267,8 @@ class CallSession:
 
     async def _connect(self, first: bool) -> None:
         if self.peer is not None:
-            await self.peer.close()
+            old, self.peer = self.peer, None  # late answers must not reach the closing peer
+            await old.close()
             if self.state == "ended":  # the call was closed while the old peer was closing
                 return
         self._set_state("connecting" if first else "reconnecting")

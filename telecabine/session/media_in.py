@@ -61,10 +61,12 @@ class RemoteVideo:
         shown = self._shown
         if shown is not None and shown[0] is frame and shown[1] == max_width:
             return shown[2]
+        # Native buffer, owner kept: ``to_ndarray`` gives a view whose ``base`` is the PyAV
+        # plane, which holds its frame, so the decoded picture lives as long as the array is
+        # read (the call screen's QImage included). FFmpeg pads rows: at most widths the view
+        # is strided and ascontiguousarray copies it (QImage needs contiguous rows).
         if max_width and frame.width > max_width:
             height = int(frame.height * max_width / frame.width) // 2 * 2
-            # FFmpeg pads each row to its alignment: at most widths the array is a strided
-            # view, and QImage (like anything taking a memoryview) needs contiguous rows.
             rgb = np.ascontiguousarray(
                 frame.to_ndarray(width=max_width, height=height, format="rgb24")
             )
@@ -136,7 +138,7 @@ class AudioPlayer:
         self._open(frame.sample_rate)
         if self._stream is None:
             return
-        pcm = frame.to_ndarray()
+        pcm = frame.to_ndarray()  # a view on the frame; the astype() below copies it
         if pcm.dtype == np.int16:
             pcm = pcm.astype(np.float32) / 32768.0
         layout_channels = len(frame.layout.channels)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -118,6 +119,10 @@ class StationPeer:
         """Create the (complete, non-trickle) SDP offer."""
         await self.pc.setLocalDescription(await self.pc.createOffer())
         return self.pc.localDescription.sdp
+
+    def awaiting_answer(self) -> bool:
+        """True while our offer waits for its answer (a closed or answered peer is not)."""
+        return self.pc.signalingState == "have-local-offer"
 
     async def accept_answer(self, sdp: str) -> None:
         """Apply the doctor's answer."""
@@ -236,3 +241,21 @@ class StationPeer:
         if self._closing is None:
             self._closing = asyncio.ensure_future(self.pc.close())
         await asyncio.shield(self._closing)
+
+
+def orphan_transport_error(exc: BaseException | None) -> bool:
+    """An error raised in one of aiortc's own fire-and-forget tasks (SCTP retransmission
+    timers, data-channel flushes) because the DTLS transport under it is already closed.
+
+    aiortc schedules those sends with ``ensure_future`` and never awaits them, so when a
+    connection is dropped and rebuilt they end in the loop's exception handler. Nothing is
+    lost (the peer is being replaced); the loop handler logs them as one warning line.
+    """
+    if not isinstance(exc, ConnectionError) or "not connected" not in str(exc):
+        return False
+    tb = exc.__traceback__
+    last = None
+    while tb is not None:
+        last = tb.tb_frame.f_code.co_filename
+        tb = tb.tb_next
+    return last is not None and f"aiortc{os.sep}" in last

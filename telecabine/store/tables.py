@@ -167,6 +167,22 @@ class BillingRecordRow(SQLModel, table=True):
     created_at: datetime = Field(sa_column=_utc_col())
 
 
+class PharmacistTally(SQLModel, table=True):
+    """One billed pharmacist TLM accompaniment: the yearly total (750 EUR cap) is the sum of
+    a year's rows. Written in the consultation's closing transaction; never purged by local
+    retention (no patient data: the record's uuid, the year and the amount only)."""
+
+    __tablename__ = "pharmacist_tally"
+    __table_args__ = (Index("ix_pharmacist_tally_year", "station_id", "year"),)
+
+    record_uuid: str = Field(primary_key=True, max_length=36)
+    station_id: str
+    year: int
+    act_code: str
+    amount: str  # decimal as text ("5.00")
+    created_at: datetime = Field(sa_column=_utc_col())
+
+
 class OutboxEntry(SQLModel, table=True):
     """Delivery state of one billing record (written in the same transaction as the record)."""
 

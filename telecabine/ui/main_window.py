@@ -60,6 +60,7 @@ class MainWindow(QMainWindow):
         self.key_warning_banner.setWordWrap(True)
         self.key_warning_banner.hide()
         column.addWidget(self.key_warning_banner)
+        self._banner_column = column
         self.pages = QStackedWidget(central)  # flow page, then sign-in / lock pages
         column.addWidget(self.pages, 1)
         self.setCentralWidget(central)
@@ -203,6 +204,10 @@ class MainWindow(QMainWindow):
     def show_key_warning(self, visible: bool) -> None:
         """Show (or hide) the banner saying the database key is not in a secure keyring."""
         self.key_warning_banner.setVisible(visible)
+
+    def add_banner(self, widget: QWidget) -> None:
+        """A notice above every page (sign-in included), under the key-storage banner."""
+        self._banner_column.insertWidget(1, widget)
 
     def set_staff_name(self, text: str) -> None:
         """Who is signed in, shown in the header."""

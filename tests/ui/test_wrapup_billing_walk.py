@@ -15,6 +15,7 @@ import pytest
 from PySide6.QtCore import QPoint, Qt
 from wrapup_testlib import T_START, encounter_in_wrap_up
 
+from telecabine.services.billing_ledger import tally_row
 from telecabine.services.wrapup import WrapUpService
 from telecabine.store.tables import BillingRecordRow
 from telecabine.ui.screens.wrapup import EXONERATIONS, NURSE_SETTINGS, ROLES, WrapUpScreen
@@ -44,7 +45,8 @@ def _billed_tlm(store, amount: str, act_date: str) -> None:
     eid = encounter_in_wrap_up(store)
     payload = {"station_id": "cabine-test", "act_date": act_date,
                "accompanying": {"role": "pharmacist", "act_code": "TLM", "amount": amount}}  # fmt: skip
-    store.encounters.close_with_billing(eid, payload, str(uuid.uuid4()), T_START)
+    store.encounters.close_consultation(eid, payload, str(uuid.uuid4()), T_START,
+                                        tally=tally_row(payload))  # fmt: skip
 
 
 def _stored(store, record_uuid: str) -> dict:

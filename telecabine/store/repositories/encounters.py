@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -33,9 +34,11 @@ from telecabine.store.search_keys import (
 from telecabine.store.tables import (
     ENCOUNTER_STATES,
     BillingRecordRow,
+    Document,
     Encounter,
     OutboxEntry,
     Patient,
+    PharmacistTally,
 )
 
 if TYPE_CHECKING:
@@ -290,48 +293,100 @@ class EncounterRepository(EncounterRecordsMixin):
         outbox row exists and the encounter keeps its state.
         """
         ts = utc_now(now)
-        payload = json.dumps(billing_payload, ensure_ascii=False, sort_keys=True, default=str)
+        with self._store.write() as session:
+            return self._close_in(session, encounter_id, billing_payload, record_uuid, ts,
+                                  actor=actor, first_attempt_delay=first_attempt_delay)  # fmt: skip
+
+    def close_consultation(
+        self,
+        encounter_id: str,
+        billing_payload: dict[str, Any],
+        record_uuid: str,
+        now: datetime | None = None,
+        *,
+        printed_document_ids: tuple[str, ...] | list[str] = (),
+        draft_data: dict[str, Any] | None = None,
+        tally: dict[str, Any] | None = None,
+        check_state: Callable[[str], None] | None = None,
+        actor: str = "system",
+    ) -> BillingRecordRow:
+        """Close a consultation as ONE fact, in ONE transaction: ``check_state(state)`` (the
+        state machine, run on the row read inside the transaction), documents marked printed,
+        the wrap-up draft, the billing record, its outbox row, the pharmacist's TLM tally row
+        (``tally``: station_id, year, act_code, amount) and the audit entry.
+
+        If anything fails, nothing of it is written and the encounter keeps its state.
+        """
+        ts = utc_now(now)
         with self._store.write() as session:
             enc = session.get(Encounter, encounter_id)
             if enc is None:
                 raise not_found("encounter", encounter_id)
-            if enc.state in TERMINAL_STATES:
-                raise IntegrityProblem(
-                    "Cette consultation est déjà terminée.", "This encounter is already finished."
-                )
-            record = BillingRecordRow(
+            if check_state is not None:
+                check_state(enc.state)
+            for doc_id in printed_document_ids:
+                doc = session.get(Document, doc_id)
+                if doc is None or doc.encounter_id != encounter_id:
+                    raise not_found("document", doc_id)
+                doc.printed_at = ts
+                session.add(doc)
+            if draft_data is not None:
+                enc.draft_step = "wrap_up"
+                enc.draft_json = json.dumps(draft_data, ensure_ascii=False, sort_keys=True,
+                                            default=str)  # fmt: skip
+            record = self._close_in(session, encounter_id, billing_payload, record_uuid, ts,
+                                    actor=actor)  # fmt: skip
+            if tally is not None:
+                session.add(PharmacistTally(record_uuid=record_uuid, created_at=ts, **tally))
+                session.flush()
+        return record
+
+    def _close_in(
+        self, session: Any, encounter_id: str, billing_payload: dict[str, Any],
+        record_uuid: str, ts: datetime, *, actor: str,
+        first_attempt_delay: timedelta = timedelta(0),
+    ) -> BillingRecordRow:  # fmt: skip
+        payload = json.dumps(billing_payload, ensure_ascii=False, sort_keys=True, default=str)
+        enc = session.get(Encounter, encounter_id)
+        if enc is None:
+            raise not_found("encounter", encounter_id)
+        if enc.state in TERMINAL_STATES:
+            raise IntegrityProblem(
+                "Cette consultation est déjà terminée.", "This encounter is already finished."
+            )
+        record = BillingRecordRow(
+            record_uuid=record_uuid,
+            encounter_id=encounter_id,
+            payload_json=payload,
+            created_at=ts,
+        )
+        session.add(record)
+        try:
+            session.flush()  # the outbox FK needs the record row
+        except IntegrityError as exc:
+            raise IntegrityProblem(
+                "Cet enregistrement de facturation existe déjà.",
+                "This billing record already exists.",
+            ) from exc
+        session.add(
+            OutboxEntry(
                 record_uuid=record_uuid,
-                encounter_id=encounter_id,
-                payload_json=payload,
+                status="pending",
+                next_attempt_at=ts + first_attempt_delay,
                 created_at=ts,
             )
-            session.add(record)
-            try:
-                session.flush()  # the outbox FK needs the record row
-            except IntegrityError as exc:
-                raise IntegrityProblem(
-                    "Cet enregistrement de facturation existe déjà.",
-                    "This billing record already exists.",
-                ) from exc
-            session.add(
-                OutboxEntry(
-                    record_uuid=record_uuid,
-                    status="pending",
-                    next_attempt_at=ts + first_attempt_delay,
-                    created_at=ts,
-                )
-            )
-            enc.state = "closed"
-            enc.closed_at = ts
-            enc.updated_at = ts
-            session.add(enc)
-            append_in(
-                session,
-                actor=actor,
-                action="encounter_closed",
-                object_type="encounter",
-                object_id=encounter_id,
-                details={"record_uuid": record_uuid},
-                now=ts,
-            )
+        )
+        enc.state = "closed"
+        enc.closed_at = ts
+        enc.updated_at = ts
+        session.add(enc)
+        append_in(
+            session,
+            actor=actor,
+            action="encounter_closed",
+            object_type="encounter",
+            object_id=encounter_id,
+            details={"record_uuid": record_uuid},
+            now=ts,
+        )
         return record

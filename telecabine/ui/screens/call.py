@@ -89,7 +89,8 @@ def _value_text(value: Any) -> str:
 def _to_pixmap(rgb) -> QPixmap:
     h, w = rgb.shape[:2]
     image = QImage(rgb.data, w, h, 3 * w, QImage.Format.Format_RGB888)
-    return QPixmap.fromImage(image)  # fromImage copies: the array may go away
+    # Copied: fromImage copies the pixels, and ``image`` (a view on ``rgb``) dies here.
+    return QPixmap.fromImage(image)
 
 
 class CallScreen(QWidget):

@@ -31,6 +31,7 @@ def render_pages(data: bytes, dpi: int = 96, max_pages: int = 20) -> list[QImage
             bitmap = page.render(scale=dpi / 72, rev_byteorder=True)
             arr = np.ascontiguousarray(bitmap.to_numpy()[:, :, :3])
             h, w = arr.shape[:2]
+            # Copied: .copy() before ``arr`` (pdfium's bitmap) and the page are released.
             images.append(QImage(arr.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy())
             page.close()
         return images

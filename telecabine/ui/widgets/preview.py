@@ -83,7 +83,8 @@ class VideoPreview(QWidget):
         self._last_seq = seq
         img = frame.image
         h, w = img.shape[:2]
-        # A view on the numpy buffer (no copy); scaled() below makes the one copy we keep.
+        # Native buffer, owner kept: ``view`` reads ``img`` (a fresh array per capture, held
+        # by ``frame`` in this scope) and dies here; scaled()/copy() make the copy we keep.
         view = QImage(img.data, w, h, img.strides[0], QImage.Format.Format_BGR888)
         target = self.size()
         if target.width() == w and target.height() == h:

@@ -26,9 +26,10 @@ from telecabine.hub.presence import list_presence
 from telecabine.hub.server import register_station
 from telecabine.hub.state import HUB
 from telecabine.protocol.heartbeat import EquipmentStatus
-from telecabine.services.billing_ledger import note_accompaniment
+from telecabine.services.billing_ledger import tally_row
 from telecabine.services.heartbeat import DEFAULT_INTERVAL_S, HeartbeatWorker, StoreFigures
 from telecabine.services.tlm_allowance import my_activity, tlm_used
+from telecabine.store.tables import PharmacistTally
 from telecabine.sync.station_client import StationHubClient
 
 
@@ -152,7 +153,9 @@ async def test_two_stations_of_one_pharmacy_share_the_tlm_cap(db_url, tmp_path, 
             assert (x.used, x.organisation, x.stations) == ("20.00", None, 1)
             # Station side: one local record; online it uses the organisation's figure.
             rec = record(station_id="cab-a", act_date=now.date().isoformat())
-            note_accompaniment(station_store, rec["record_uuid"], rec, "system:test")
+            with station_store.write() as s:  # its TLM tally row (written when it closed)
+                s.add(PharmacistTally(record_uuid=rec["record_uuid"], created_at=now,
+                                      **tally_row(rec)))  # fmt: skip
             online = await tlm_used(station_store, "cab-a", year, station_a)
             assert online.as_tuple() == (Decimal("25.00"), "hub")
             assert online.organisation == "Pharmacie du Marché"
