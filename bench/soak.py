@@ -285,8 +285,15 @@ class Doctor:
     async def _live_is(self, role: str) -> bool:
         return (await self.page.locator(".tc-live").get_attribute("data-role")) == role
 
+    async def _tab(self, key: str) -> None:
+        """The console's side panel is in tabs (Patient / Échanges / Ordonnance / Fin)."""
+        tab = self.page.locator(f"button[data-tab='{key}']")
+        if await tab.count():
+            await tab.click(timeout=10_000)
+
     async def measure(self, _rng) -> None:
         await self._buttons()
+        await self._tab("exchange")
         kind = self.kinds[self.n % len(self.kinds)]
         self.n += 1
         before = self.station.count("prompt")
@@ -298,6 +305,7 @@ class Doctor:
 
     async def document(self, _rng) -> None:
         page = self.page
+        await self._tab("document")
         await page.evaluate("document.querySelector('.tc-doc-info').textContent = ''")
         await page.fill(".tc-form textarea", f"Paracétamol 1 g, 3 fois par jour ({self.n})")
         self.n += 1
@@ -309,6 +317,7 @@ class Doctor:
         self._ok("document", text.startswith(("Document reçu", "Document received")), text[:80])
 
     async def end(self) -> None:
+        await self._tab("end")
         await self.page.select_option(".tc-end select[name=act]", "TCG")
         await self.page.select_option(".tc-end select[name=outcome]", "prescription")
         await self.page.click(".tc-end button[type=submit]", timeout=10_000)

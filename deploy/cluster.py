@@ -413,6 +413,10 @@ class Cluster:
         env = {k: v for k, v in os.environ.items() if not k.startswith("TELECABINE_HUB_")}
         assert self.dir is not None
         env["TELECABINE_HUB_DATA_DIR"] = str(self.dir / "hubdata")
+        # Behind nginx every client arrives from the proxy's address, and the load bench's
+        # thousands of simulated cabins all come from 127.0.0.1: the per-address connection
+        # cap (a defence for a hub facing clients directly) must not count them as one client.
+        env["TELECABINE_HUB_MAX_CONNECTIONS_PER_IP"] = "20000"
         if self.with_nginx:
             env["TELECABINE_HUB_ALLOWED_ORIGINS"] = json.dumps(
                 [f"https://127.0.0.1:{self.nginx_port}", f"https://localhost:{self.nginx_port}"]

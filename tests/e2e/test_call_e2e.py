@@ -149,7 +149,8 @@ async def test_full_call_from_waiting_room_to_wrap_up(qapp, hub, page, station_s
         await page.click("button[data-role='otoscope']")
         await until(lambda: _pixel_is(page, ROLE_BGR["otoscope"]), 5, "otoscope picture")
         assert await page.evaluate("() => window.__telecabineCall.state.offers") == offers_before
-        assert (await page.locator(".tc-live").get_attribute("data-role")) == "otoscope"
+        # The picture changes first; the console marks the live camera on the cabin's answer.
+        await page.locator(".tc-live[data-role='otoscope']").wait_for(timeout=5_000)
 
         # --- prescription PDF: rendered by the hub, sent, stored, printed --------------------------
         await page.click(".tc-tab[data-tab='document']")
