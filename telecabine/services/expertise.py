@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import contextlib
 import hashlib
 import json
 import logging
@@ -30,6 +29,7 @@ from telecabine.protocol.expertise import ExpertiseAnswer, ExpertiseRequest
 from telecabine.services.audit import AuditTrail
 from telecabine.store.repositories.expertise import PhotoIn
 from telecabine.sync.backoff import Backoff
+from telecabine.sync.passes import PassLoop
 
 if TYPE_CHECKING:
     from telecabine.devices.still import Still
@@ -207,7 +207,7 @@ class SyncPass:
     stopped: str | None = None  # "unauthorized" when the hub refused the token
 
 
-class ExpertiseSyncWorker:
+class ExpertiseSyncWorker(PassLoop):
     """Sends queued requests and fetches answers on the running asyncio loop."""
 
     def __init__(
@@ -220,14 +220,12 @@ class ExpertiseSyncWorker:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         on_answer: Callable[[str], None] | None = None,
     ) -> None:
+        super().__init__(idle_s)
         self._store = store
         self._client = client
         self._backoff = backoff or Backoff(base_s=5.0, cap_s=300.0)
-        self._idle_s = idle_s
         self._clock = clock
         self._on_answer = on_answer
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task | None = None
 
     async def sync_once(self) -> SyncPass:
         """Send what is due (request then photos), then fetch new answers."""
@@ -302,30 +300,11 @@ class ExpertiseSyncWorker:
                     self._on_answer(str(answer.request_uuid))
         return n
 
-    def wake(self) -> None:
-        """Something was queued: try now."""
-        self._wake.set()
-
-    def start(self) -> None:
-        """Run passes forever (until :meth:`aclose`)."""
-        if self._task is None:
-            self._task = asyncio.ensure_future(self._run())
+    async def run_pass(self) -> SyncPass:
+        """One pass of the loop (:class:`PassLoop`)."""
+        return await self.sync_once()
 
     async def aclose(self) -> None:
         """Stop the loop and close the HTTP session."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self.stop_loop()
         await self._client.close()
-
-    async def _run(self) -> None:
-        while True:
-            try:
-                await self.sync_once()
-            except Exception as exc:  # one bad pass must not stop the queue for good
-                log.error("expertise pass failed: %s", type(exc).__name__)
-            self._wake.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self._idle_s)

@@ -20,7 +20,6 @@ for good. Every step is in the audit trail (ids only).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -32,6 +31,7 @@ from typing import TYPE_CHECKING, Literal
 from telecabine.mailer import MailDeferred, MailRefused, SmtpConfig, send_message
 from telecabine.services.audit import AuditTrail
 from telecabine.sync.backoff import Backoff
+from telecabine.sync.passes import PassLoop
 
 if TYPE_CHECKING:
     from telecabine.config import Settings
@@ -135,7 +135,7 @@ def build_report_message(store: Store, mail_id: str, sender: str) -> EmailMessag
     return msg
 
 
-class ReportMailWorker:
+class ReportMailWorker(PassLoop):
     """Sends due reports on the running asyncio loop; SMTP runs in a worker thread."""
 
     def __init__(
@@ -148,14 +148,12 @@ class ReportMailWorker:
         idle_s: float = 60.0,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
+        super().__init__(idle_s)
         self._store = store
         self._config = config
         self._backoff = backoff or Backoff(base_s=30.0, cap_s=3600.0)
         self._audit = audit or AuditTrail(store)
-        self._idle_s = idle_s
         self._clock = clock
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task | None = None
 
     async def send_due(self) -> int:
         """One pass over the due reports; returns how many left the station."""
@@ -184,32 +182,13 @@ class ReportMailWorker:
                 sent += 1
         return sent
 
-    def wake(self) -> None:
-        """A report was queued: try now rather than at the next idle tick."""
-        self._wake.set()
-
-    def start(self) -> None:
-        """Run :meth:`send_due` forever (until :meth:`aclose`)."""
-        if self._task is None:
-            self._task = asyncio.ensure_future(self._run())
+    async def run_pass(self) -> int:
+        """One pass of the loop (:class:`PassLoop`)."""
+        return await self.send_due()
 
     async def aclose(self) -> None:
         """Stop the loop (a send in progress finishes in its thread)."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
-
-    async def _run(self) -> None:
-        while True:
-            try:
-                await self.send_due()
-            except Exception as exc:  # never let one bad pass stop the reports for good
-                log.error("report pass failed: %s", type(exc).__name__)
-            self._wake.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self._idle_s)
+        await self.stop_loop()
 
 
 SMTP_PASSWORD_SERVICE = "telecabine-smtp"
