@@ -17,6 +17,7 @@ import os
 import shutil
 import subprocess
 import sys
+from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import Protocol
 
@@ -57,7 +58,7 @@ class SimulatedSpeech:
         self.stopped += 1
 
 
-class _ProcessSpeech:
+class _ProcessSpeech(ABC):
     """A speech program run once per sentence (the previous one is stopped first)."""
 
     name = "process"
@@ -65,9 +66,9 @@ class _ProcessSpeech:
     def __init__(self) -> None:
         self._proc: subprocess.Popen | None = None
 
+    @abstractmethod
     def command(self, text: str, lang: str) -> list[str]:
-        """The program and its arguments for one sentence."""
-        raise NotImplementedError
+        """The program and its arguments for one sentence (espeak-ng, SAPI subclasses)."""
 
     def environment(self, text: str, lang: str) -> dict[str, str] | None:
         """Extra environment for the program (``None``: inherit)."""

@@ -7,11 +7,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from abc import ABC, abstractmethod
 
 log = logging.getLogger(__name__)
 
 
-class PassLoop:
+class PassLoop(ABC):
     """Subclasses implement :meth:`run_pass`; ``start`` / ``wake`` / ``stop_loop`` drive it."""
 
     def __init__(self, idle_s: float) -> None:
@@ -19,9 +20,9 @@ class PassLoop:
         self._wake = asyncio.Event()
         self._task: asyncio.Task | None = None
 
+    @abstractmethod
     async def run_pass(self) -> object:
-        """One pass (send what is due...)."""
-        raise NotImplementedError
+        """One pass (send what is due...): the report mailer and the télé-expertise sync."""
 
     def wake(self) -> None:
         """Something was queued: make a pass now rather than at the next idle tick."""
